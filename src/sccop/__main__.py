@@ -1,0 +1,5 @@
+import sys
+
+from sccop.cli.main import main
+
+sys.exit(main())

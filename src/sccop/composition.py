@@ -1,0 +1,176 @@
+"""Compositions: parsing, cell sizes, element data and the volume (or area) window.
+
+The volume window follows SCCOP: two estimates, a dense-packing one and a regression on atomic radius r,
+Pauling electronegativity chi and electron affinity EA, each widened into a window; the search uses their
+intersection, or the dense window when the intersection is empty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sccop.errors import SccopInputError
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A reduced chemical formula with integer counts, elements in the order written."""
+
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        return tuple(el for el, _ in self.counts)
+
+    @property
+    def formula(self) -> str:
+        return "".join(f"{el}{n if n > 1 else ''}" for el, n in self.counts)
+
+    @property
+    def atoms_per_formula(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    def scaled(self, formula_units: int) -> dict[str, int]:
+        """Atom counts per element for `formula_units` reduced formula units."""
+        return {el: n * formula_units for el, n in self.counts}
+
+
+@dataclass(frozen=True)
+class ElementData:
+    """Per-element numbers the sampler needs (radius in Angstrom, EA in eV)."""
+
+    symbol: str
+    radius: float
+    electronegativity: float
+    electron_affinity: float
+
+
+def parse_composition(text: str) -> Composition:
+    """Parse a formula such as ``Mg2SiO4``, ``BC3`` or ``Ca(OH)2`` into a reduced integer composition.
+
+    Raises SccopInputError naming the problem for unknown elements, empty, negative or fractional amounts.
+    """
+    from pymatgen.core import Composition as PmgComposition
+    from pymatgen.core import Element
+
+    text = text.strip()
+    if not text:
+        raise SccopInputError("empty composition")
+    try:
+        comp = PmgComposition(text)
+    except (ValueError, KeyError) as exc:
+        raise SccopInputError(f"cannot parse composition {text!r}: {exc}") from None
+    if comp.num_atoms <= 0:
+        raise SccopInputError(f"composition {text!r} has no atoms")
+    counts: list[tuple[str, int]] = []
+    for species, amount in comp.items():
+        symbol = getattr(species, "symbol", str(species))
+        if not Element.is_valid_symbol(symbol):
+            raise SccopInputError(f"unknown element {symbol!r} in composition {text!r}")
+        if amount <= 0:
+            raise SccopInputError(f"composition {text!r} has a non-positive amount of {symbol}")
+        if abs(amount - round(amount)) > 1e-8:
+            raise SccopInputError(f"composition {text!r} has a fractional amount of {symbol} ({amount:g})")
+        counts.append((symbol, int(round(amount))))
+    # Reduce to the smallest whole formula: Na2Cl2 -> NaCl.
+    divisor = 0
+    for _, n in counts:
+        divisor = math.gcd(divisor, n)
+    return Composition(tuple((el, n // divisor) for el, n in counts))
+
+
+def parse_range(text: str, what: str) -> tuple[int, int]:
+    """Parse ``"5-10"`` or ``"8"`` into an inclusive (low, high) range of positive integers."""
+    parts = str(text).strip().split("-")
+    try:
+        if len(parts) == 1:
+            low = high = int(parts[0])
+        elif len(parts) == 2:
+            low, high = int(parts[0]), int(parts[1])
+        else:
+            raise ValueError
+    except ValueError:
+        raise SccopInputError(f"{what} must be N or A-B with whole numbers, got {text!r}") from None
+    if low < 1 or high < low:
+        raise SccopInputError(f"{what} range {text!r} must satisfy 1 <= A <= B")
+    return low, high
+
+
+def formula_units_for(
+    composition: Composition,
+    *,
+    atoms: tuple[int, int] | None = None,
+    formula_units: tuple[int, int] | None = None,
+) -> list[int]:
+    """Whole numbers of formula units per primitive cell allowed by an atom range or a formula-unit range."""
+    if atoms is not None and formula_units is not None:
+        raise SccopInputError("give either an atom range or a formula-unit range, not both")
+    per = composition.atoms_per_formula
+    if formula_units is not None:
+        return list(range(formula_units[0], formula_units[1] + 1))
+    if atoms is None:
+        atoms = (per, per)
+    units = [z for z in range(1, atoms[1] // per + 1) if atoms[0] <= z * per <= atoms[1]]
+    if not units:
+        raise SccopInputError(
+            f"no whole multiple of {composition.formula} ({per} atoms per formula unit) "
+            f"has {atoms[0]}-{atoms[1]} atoms"
+        )
+    return units
+
+
+@lru_cache(maxsize=None)
+def element_data(symbol: str) -> ElementData:
+    """Radius (empirical atomic radius, falling back to the calculated one), Pauling X and EA from pymatgen."""
+    import warnings
+
+    from pymatgen.core import Element
+
+    el = Element(symbol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        radius = el.atomic_radius or el.atomic_radius_calculated
+        chi = el.X
+        ea = el.electron_affinity
+    if radius is None:
+        raise SccopInputError(f"no atomic radius is known for {symbol}")
+    chi = 0.0 if chi is None or math.isnan(chi) else float(chi)
+    ea = 0.0 if ea is None or math.isnan(ea) else float(ea)
+    return ElementData(symbol, float(radius), chi, ea)
+
+
+# SCCOP's window coefficients: (dense factor window, regression coefficients, regression window).
+_WINDOW_3D = {"dense": (0.96, 2.66), "pred": (17.9984, -3.10083, 4.50924, -8.49767), "pred_win": (0.70, 2.21)}
+_WINDOW_2D = {"dense": (1.06, 5.07), "pred": (3.19353, -0.0126031, 0.253931, 1.18601), "pred_win": (0.68, 2.99)}
+
+
+def volume_window(counts: dict[str, int], dim: int = 3) -> tuple[float, float]:
+    """Window for the cell volume (A^3, dim=3) or layer area (A^2, dim=2) of a cell holding `counts` atoms."""
+    (dense_lo, dense_hi), (pred_lo, pred_hi) = window_parts(counts, dim)
+    lo, hi = max(dense_lo, pred_lo), min(dense_hi, pred_hi)
+    if lo >= hi:
+        return dense_lo, dense_hi
+    return lo, hi
+
+
+def window_parts(counts: dict[str, int], dim: int = 3) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The dense-packing window and the regression window, before intersecting them."""
+    data = [(element_data(el), n) for el, n in counts.items()]
+    sum_r = sum(d.radius * n for d, n in data)
+    sum_chi = sum(d.electronegativity * n for d, n in data)
+    sum_ea = sum(d.electron_affinity * n for d, n in data)
+    if dim == 3:
+        dense = sum(4.0 / 3.0 * math.pi * d.radius**3 * n for d, n in data)
+        coef = _WINDOW_3D
+    elif dim == 2:
+        dense = sum(0.5 * math.pi * d.radius**2 * n for d, n in data)
+        coef = _WINDOW_2D
+    else:
+        raise SccopInputError(f"dim must be 2 or 3, got {dim}")
+    c_r, c_chi, c_ea, c0 = coef["pred"]
+    pred = c_r * sum_r + c_chi * sum_chi + c_ea * sum_ea + c0
+    dense_lo, dense_hi = coef["dense"][0] * dense, coef["dense"][1] * dense
+    pred_lo, pred_hi = coef["pred_win"][0] * pred, coef["pred_win"][1] * pred
+    return (dense_lo, dense_hi), (pred_lo, pred_hi)

@@ -1,0 +1,166 @@
+"""Lattices per crystal system inside a volume (3D) or area (2D) window.
+
+Two generators, mixed by `uniform_share`:
+- uniform: the volume is drawn uniformly from the window and the shape from simple uniform ranges;
+- gamma: SCCOP's Gamma fits to lattice parameters of known crystals (numpy gamma(shape, scale)),
+  redrawn until the volume lands in the window (bounded; the uniform generator takes over if not).
+Parameters are for the conventional cell (hexagonal axes for trigonal and rhombohedral groups).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from ase.geometry import cellpar_to_cell
+
+# (shape, scale) of numpy's gamma distribution for each parameter, fitted by SCCOP.
+GAMMA_FITS: dict[str, dict[str, tuple[float, float]]] = {
+    "triclinic": {
+        "a": (11.1407, 0.54363), "b": (14.9172, 0.423919), "c": (9.3193, 0.751272),
+        "alpha": (19.6702, 5.48192), "beta": (21.638, 4.76449), "gamma": (6.80769, 12.8246),
+    },
+    "monoclinic": {"a": (8.93408, 0.731207), "b": (7.51874, 0.906048), "c": (9.99707, 0.837898)},
+    "orthorhombic": {"a": (5.84602, 1.05456), "b": (6.95415, 0.93105), "c": (6.40244, 1.09067)},
+    "tetragonal": {"a": (17.2155, 0.270062), "c": (11.6461, 0.691331)},
+    "hexagonal": {"a": (35.5889, 0.137857), "c": (20.7842, 0.242435)},
+    "cubic": {"a": (17.2494, 0.271047)},
+}
+# Monoclinic beta is bimodal: N(108.242, 8.771) with probability 0.85, else N(74.807, 4.974).
+MONOCLINIC_BETA = ((0.85, 108.242, 8.771), (74.807, 4.974))
+GAMMA_REDRAWS = 200
+
+
+@dataclass(frozen=True)
+class LatticeSample:
+    """Conventional cell parameters (Angstrom, degrees) and the generator that made them."""
+
+    a: float
+    b: float
+    c: float
+    alpha: float
+    beta: float
+    gamma: float
+    generator: str
+
+    @property
+    def cellpar(self) -> tuple[float, float, float, float, float, float]:
+        return (self.a, self.b, self.c, self.alpha, self.beta, self.gamma)
+
+    def matrix(self) -> np.ndarray:
+        return cellpar_to_cell(self.cellpar)
+
+
+def cell_volume(a: float, b: float, c: float, alpha: float, beta: float, gamma: float) -> float:
+    ca, cb, cg = (math.cos(math.radians(x)) for x in (alpha, beta, gamma))
+    det = 1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg
+    return a * b * c * math.sqrt(det) if det > 0 else 0.0
+
+
+def _system_3d(lattice_system: str) -> str:
+    return "hexagonal" if lattice_system in ("trigonal", "hexagonal") else lattice_system
+
+
+def sample_lattice(
+    lattice_system: str,
+    window: tuple[float, float],
+    rng: np.random.Generator,
+    *,
+    uniform_share: float = 0.8,
+    dim: int = 3,
+    c_length: float = 15.0,
+) -> LatticeSample:
+    """A lattice of `lattice_system` whose volume (dim 3) or in-plane area (dim 2) lies in `window`.
+
+    For dim 2 the systems are oblique, rectangular, square and hexagonal, and c = `c_length` is the
+    vacuum-padded layer axis, perpendicular to the plane.
+    """
+    if dim == 2:
+        return _uniform_2d(lattice_system, window, rng, c_length)
+    system = _system_3d(lattice_system)
+    if rng.random() >= uniform_share:
+        sample = _gamma_3d(system, window, rng)
+        if sample is not None:
+            return sample
+    return _uniform_3d(system, window, rng)
+
+
+def _scaled(lengths: np.ndarray, angles: tuple[float, float, float], volume: float) -> tuple[float, float, float]:
+    unit = cell_volume(*lengths, *angles)
+    f = (volume / unit) ** (1.0 / 3.0)
+    return tuple(float(x * f) for x in lengths)
+
+
+def _uniform_3d(system: str, window: tuple[float, float], rng: np.random.Generator) -> LatticeSample:
+    volume = rng.uniform(*window)
+    root = volume ** (1.0 / 3.0)
+    if system == "cubic":
+        return LatticeSample(root, root, root, 90.0, 90.0, 90.0, "uniform")
+    if system == "tetragonal":
+        c = rng.uniform(0.5, 1.5) * root
+        a = math.sqrt(volume / c)
+        return LatticeSample(a, a, c, 90.0, 90.0, 90.0, "uniform")
+    if system == "hexagonal":
+        c = rng.uniform(0.5, 1.5) * root
+        a = math.sqrt(volume / (c * math.sin(math.radians(120.0))))
+        return LatticeSample(a, a, c, 90.0, 90.0, 120.0, "uniform")
+    ratios = rng.uniform(0.5, 1.5, size=3)
+    if system == "orthorhombic":
+        angles = (90.0, 90.0, 90.0)
+    elif system == "monoclinic":
+        angles = (90.0, float(rng.uniform(90.0, 120.0)), 90.0)
+    elif system == "triclinic":
+        while True:  # angles U(60, 120) that form a valid cell (the acceptance rate is high)
+            angles = tuple(float(x) for x in rng.uniform(60.0, 120.0, size=3))
+            if cell_volume(1.0, 1.0, 1.0, *angles) > 0.2:
+                break
+    else:
+        raise ValueError(f"unknown lattice system {system!r}")
+    a, b, c = _scaled(ratios, angles, volume)
+    return LatticeSample(a, b, c, *angles, "uniform")
+
+
+def _gamma_3d(system: str, window: tuple[float, float], rng: np.random.Generator) -> LatticeSample | None:
+    fit = GAMMA_FITS[system]
+
+    def draw(name: str) -> float:
+        shape, scale = fit[name]
+        return float(rng.gamma(shape, scale))
+
+    for _ in range(GAMMA_REDRAWS):
+        if system == "cubic":
+            a = draw("a")
+            par = (a, a, a, 90.0, 90.0, 90.0)
+        elif system == "tetragonal":
+            a = draw("a")
+            par = (a, a, draw("c"), 90.0, 90.0, 90.0)
+        elif system == "hexagonal":
+            a = draw("a")
+            par = (a, a, draw("c"), 90.0, 90.0, 120.0)
+        elif system == "orthorhombic":
+            par = (draw("a"), draw("b"), draw("c"), 90.0, 90.0, 90.0)
+        elif system == "monoclinic":
+            (p, mu1, sd1), (mu2, sd2) = MONOCLINIC_BETA
+            beta = rng.normal(mu1, sd1) if rng.random() < p else rng.normal(mu2, sd2)
+            par = (draw("a"), draw("b"), draw("c"), 90.0, float(beta), 90.0)
+        else:
+            par = (draw("a"), draw("b"), draw("c"), draw("alpha"), draw("beta"), draw("gamma"))
+        if window[0] <= cell_volume(*par) <= window[1] and min(par[3:]) > 30.0 and max(par[3:]) < 150.0:
+            return LatticeSample(*par, "gamma")
+    return None
+
+
+def _uniform_2d(system: str, window: tuple[float, float], rng: np.random.Generator, c_length: float) -> LatticeSample:
+    area = rng.uniform(*window)
+    if system == "square":
+        a = math.sqrt(area)
+        return LatticeSample(a, a, c_length, 90.0, 90.0, 90.0, "uniform")
+    if system == "hexagonal":
+        a = math.sqrt(area / math.sin(math.radians(120.0)))
+        return LatticeSample(a, a, c_length, 90.0, 90.0, 120.0, "uniform")
+    gamma = float(rng.uniform(60.0, 120.0)) if system == "oblique" else 90.0
+    ratio = rng.uniform(0.5, 1.5)
+    b_over_a = ratio
+    a = math.sqrt(area / (b_over_a * math.sin(math.radians(gamma))))
+    return LatticeSample(a, a * b_over_a, c_length, 90.0, 90.0, gamma, "uniform")

@@ -1,0 +1,169 @@
+"""The symmetric structure sampler: composition -> many valid, diverse, symmetric structures.
+
+One attempt draws a group and a cell size (uniformly among those that fit the composition), one of
+the group's Wyckoff assignments, a lattice of the group's crystal system inside the volume window,
+then places the orbits on the group's asymmetric-unit grid. Structure i of a run with seed S uses its
+own generator seeded with (S, i), so it does not depend on how the others went.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sccop.composition import Composition, element_data, volume_window
+from sccop.config import SamplerConfig
+from sccop.errors import NoWyckoffCombinationError, SccopInputError
+from sccop.sampling.lattice import sample_lattice
+from sccop.sampling.placement import place_orbits
+from sccop.sampling.structure import Orbit, SymmetricStructure
+from sccop.symmetry.groups import GroupInfo, get_group, group_numbers
+from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions
+from sccop.symmetry.wyckoff import compatibility_problem, wyckoff_assignments
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SamplerStats:
+    """Attempts and failed attempts per crystal system (an attempt = one lattice + one placement)."""
+
+    attempts: Counter = field(default_factory=Counter)
+    failures: Counter = field(default_factory=Counter)
+    structures: int = 0
+    gave_up: int = 0
+
+    def merge(self, other: SamplerStats) -> None:
+        self.attempts.update(other.attempts)
+        self.failures.update(other.failures)
+        self.structures += other.structures
+        self.gave_up += other.gave_up
+
+
+class Sampler:
+    """Samples SymmetricStructures of one composition over allowed groups and cell sizes.
+
+    formula_units: the numbers of reduced formula units per primitive cell to sample.
+    """
+
+    def __init__(self, composition: Composition, formula_units: list[int], config: SamplerConfig | None = None):
+        self.composition = composition
+        self.config = config = config or SamplerConfig()
+        if config.dim not in (2, 3):
+            raise SccopInputError(f"dim must be 2 or 3, got {config.dim}")
+        if not formula_units:
+            raise SccopInputError("no cell size to sample")
+        self.elements = list(composition.elements)
+        radii = np.array([element_data(el).radius for el in self.elements])
+        self.min_dist = config.distance_factor * (radii[:, None] + radii[None, :])
+        weights = np.array([n for _, n in composition.counts], dtype=float)
+        mean_radius = float((weights * radii).sum() / weights.sum())
+        self.spacing = config.grid_spacing * 2.0 * mean_radius
+        groups = config.spacegroups or tuple(group_numbers(config.dim))
+        self.options: list[tuple[GroupInfo, list[int]]] = []
+        problems: list[str] = []
+        for number in groups:
+            group = get_group(int(number), config.dim)
+            fits = []
+            for z in formula_units:
+                problem = compatibility_problem(group, self._conventional_counts(group, z))
+                if problem is None:
+                    fits.append(z)
+                else:
+                    problems.append(problem)
+            if fits:
+                self.options.append((group, fits))
+        if not self.options:
+            kind = "space group" if config.dim == 3 else "plane group"
+            detail = problems[0] if len(problems) == 1 else f"e.g. {problems[0]}"
+            raise NoWyckoffCombinationError(
+                f"{composition.formula} with {formula_units} formula units fits no Wyckoff combination "
+                f"in the {len(groups)} allowed {kind}(s) ({detail})"
+            )
+
+    def _conventional_counts(self, group: GroupInfo, z: int) -> dict[str, int]:
+        return {el: n * z * group.centring_factor for el, n in self.composition.counts}
+
+    def _window(self, group: GroupInfo, z: int) -> tuple[float, float]:
+        lo, hi = volume_window(self.composition.scaled(z), self.config.dim)
+        return lo * group.centring_factor, hi * group.centring_factor
+
+    def _z_frac(self, c_length: float) -> tuple[float, ...] | None:
+        if self.config.dim == 3:
+            return None
+        t = self.config.thickness
+        if t <= 0:
+            return (0.5,)
+        n = int(math.floor(t / self.spacing)) + 1
+        return tuple(float(0.5 + x / c_length) for x in np.linspace(-t / 2, t / 2, max(n, 2)))
+
+    def attempt(
+        self, group: GroupInfo, z: int, rng: np.random.Generator, stats: SamplerStats | None = None
+    ) -> SymmetricStructure | None:
+        """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each."""
+        cfg = self.config
+        counts = self._conventional_counts(group, z)
+        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap)
+        assignment = assignments[int(rng.integers(len(assignments)))]
+        index = {el: i for i, el in enumerate(self.elements)}
+        slots = [(index[el], w) for el, w in assignment]
+        window = self._window(group, z)
+        c_length = cfg.vacuum + cfg.thickness
+        cutoff = float(self.min_dist.max()) + 1e-6
+        for _ in range(cfg.lattice_tries):
+            if stats is not None:
+                stats.attempts[group.lattice_system] += 1
+            lat = sample_lattice(
+                group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
+            )
+            matrix = lat.matrix()
+            z_frac = self._z_frac(c_length)
+            if cfg.dim == 3:
+                divisions = grid_divisions(group, (lat.a, lat.b, lat.c), self.spacing)
+            else:
+                d = grid_divisions(group, (lat.a, lat.b, 1.0), self.spacing)
+                divisions = (d[0], d[1], len(z_frac))
+            grid = get_grid(group, divisions, z_frac)
+            distances = GridDistances(grid, matrix, cutoff)
+            sites = place_orbits(grid, distances, slots, self.min_dist, rng, max_nodes=cfg.max_nodes)
+            if sites is not None:
+                orbits = tuple(Orbit(self.elements[s], site) for (s, _), site in zip(slots, sites))
+                return SymmetricStructure(grid=grid, lattice=matrix, orbits=orbits)
+            if stats is not None:
+                stats.failures[group.lattice_system] += 1
+        return None
+
+    def sample_one(self, rng: np.random.Generator, stats: SamplerStats | None = None) -> SymmetricStructure | None:
+        """A structure in a randomly drawn group and cell size; None after `max_attempts` failed attempts."""
+        tries = 0
+        while tries < self.config.max_attempts:
+            group, zs = self.options[int(rng.integers(len(self.options)))]
+            z = zs[int(rng.integers(len(zs)))]
+            structure = self.attempt(group, z, rng, stats)
+            tries += self.config.lattice_tries
+            if structure is not None:
+                if stats is not None:
+                    stats.structures += 1
+                return structure
+        if stats is not None:
+            stats.gave_up += 1
+        return None
+
+    def sample(
+        self, count: int, seed: int = 0, *, start: int = 0, stats: SamplerStats | None = None, progress: bool = False
+    ) -> list[tuple[int, SymmetricStructure]]:
+        """Structures number start .. start+count-1 of the run `seed` (index, structure); failures are skipped."""
+        from tqdm import tqdm
+
+        out = []
+        for i in tqdm(range(start, start + count), disable=not progress, desc="sampling", unit="structure"):
+            structure = self.sample_one(np.random.default_rng([seed, i]), stats)
+            if structure is None:
+                log.warning("structure %d: no valid placement after %d attempts", i, self.config.max_attempts)
+                continue
+            out.append((i, structure))
+        return out

@@ -1,0 +1,71 @@
+"""Independent checks of sampled structures: composition, the distance rule, symmetry by spglib."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sccop.sampling.structure import SymmetricStructure
+
+
+@dataclass(frozen=True)
+class SymmetryCheck:
+    """Whether spglib (at `symprec`) keeps every operation of the intended group, and what group it finds."""
+
+    intended: int
+    found: int  # spglib's space-group number of the conventional cell (3D numbering, also for layers)
+    keeps_all_operations: bool
+
+    @property
+    def is_supergroup(self) -> bool:
+        return self.keeps_all_operations and self.found != self.intended
+
+
+def check_symmetry(structure: SymmetricStructure, symprec: float = 0.01) -> SymmetryCheck:
+    """spglib's operations of the conventional cell must contain every operation of the intended group.
+
+    Containing them all means spglib's group is the intended group or a supergroup of it. For a 2D
+    layer the intended group is the plane group; its operations are compared the same way.
+    """
+    import spglib
+
+    lattice, symbols, frac = structure.conventional()
+    numbers = [_atomic_number(s) for s in symbols]
+    cell = (lattice, frac, numbers)
+    found = spglib.get_symmetry(cell, symprec=symprec)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+    rotations, translations = found["rotations"], found["translations"]
+    group = structure.group
+    keeps = True
+    for rot, trans in zip(group.rotations, group.translations):
+        same_rot = np.all(rotations == rot, axis=(1, 2))
+        if not same_rot.any():
+            keeps = False
+            break
+        d = translations[same_rot] - trans
+        d -= np.rint(d)
+        # Lattice-vector differences in Cartesian terms, compared with spglib's own tolerance.
+        if not (np.linalg.norm(d @ lattice, axis=1) < 4 * symprec).any():
+            keeps = False
+            break
+    return SymmetryCheck(intended=group.number, found=int(dataset.number), keeps_all_operations=keeps)
+
+
+def min_distance_ratio(atoms, factor_radii: dict[str, float]) -> float:
+    """Smallest d_ij / (r_i + r_j) over all pairs within the cell and its images (ASE neighbour list)."""
+    from ase.neighborlist import neighbor_list
+
+    rmax = max(factor_radii.values())
+    i, j, d = neighbor_list("ijd", atoms, 2 * rmax * 1.5 + 1.0, self_interaction=False)
+    if len(d) == 0:
+        return np.inf
+    sym = atoms.get_chemical_symbols()
+    r = np.array([factor_radii[s] for s in sym])
+    return float((d / (r[i] + r[j])).min())
+
+
+def _atomic_number(symbol: str) -> int:
+    from ase.data import atomic_numbers
+
+    return atomic_numbers[symbol]
