@@ -64,6 +64,7 @@ def place_orbits(
             pts = grid.site_points(int(site))
             new = nearest.copy()
             np.minimum(new[species], distances.between(reps, pts).min(axis=1), out=new[species])
+            new[:, site] = 0.0  # the offset table reads a point's own site as its image distance: close it
             chosen[k] = int(site)
             if search(depth + 1, new):
                 return True

@@ -63,6 +63,10 @@ class Sampler:
         weights = np.array([n for _, n in composition.counts], dtype=float)
         mean_radius = float((weights * radii).sum() / weights.sum())
         self.spacing = config.grid_spacing * 2.0 * mean_radius
+        self.c_length = config.vacuum + config.thickness
+        self.z_frac = self._z_frac(self.c_length)
+        # A fixed plane position can hold one orbit per z level of a puckered layer.
+        self.fixed_capacity = 1 if self.z_frac is None else len(self.z_frac)
         groups = config.spacegroups or tuple(group_numbers(config.dim))
         self.options: list[tuple[GroupInfo, list[int]]] = []
         problems: list[str] = []
@@ -70,7 +74,7 @@ class Sampler:
             group = get_group(int(number), config.dim)
             fits = []
             for z in formula_units:
-                problem = compatibility_problem(group, self._conventional_counts(group, z))
+                problem = compatibility_problem(group, self._conventional_counts(group, z), self.fixed_capacity)
                 if problem is None:
                     fits.append(z)
                 else:
@@ -107,12 +111,12 @@ class Sampler:
         """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each."""
         cfg = self.config
         counts = self._conventional_counts(group, z)
-        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap)
+        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, fixed_capacity=self.fixed_capacity)
         assignment = assignments[int(rng.integers(len(assignments)))]
         index = {el: i for i, el in enumerate(self.elements)}
         slots = [(index[el], w) for el, w in assignment]
         window = self._window(group, z)
-        c_length = cfg.vacuum + cfg.thickness
+        c_length = self.c_length
         cutoff = float(self.min_dist.max()) + 1e-6
         for _ in range(cfg.lattice_tries):
             if stats is not None:
@@ -121,7 +125,7 @@ class Sampler:
                 group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
             )
             matrix = lat.matrix()
-            z_frac = self._z_frac(c_length)
+            z_frac = self.z_frac
             if cfg.dim == 3:
                 divisions = grid_divisions(group, (lat.a, lat.b, lat.c), self.spacing)
             else:

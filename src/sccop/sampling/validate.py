@@ -16,10 +16,13 @@ class SymmetryCheck:
     intended: int
     found: int  # spglib's space-group number of the conventional cell (3D numbering, also for layers)
     keeps_all_operations: bool
+    n_intended: int  # operations of the intended group in the conventional cell
+    n_found: int  # spglib's operations there (for a layer: those that keep z, i.e. its plane group)
 
     @property
     def is_supergroup(self) -> bool:
-        return self.keeps_all_operations and self.found != self.intended
+        """More operations than intended, all the intended ones included: a proper supergroup."""
+        return self.keeps_all_operations and self.n_found > self.n_intended
 
 
 def check_symmetry(structure: SymmetricStructure, symprec: float = 0.01) -> SymmetryCheck:
@@ -37,6 +40,9 @@ def check_symmetry(structure: SymmetricStructure, symprec: float = 0.01) -> Symm
     dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
     rotations, translations = found["rotations"], found["translations"]
     group = structure.group
+    if group.dim == 2:  # compare plane groups: keep spglib's operations that leave z alone
+        in_plane = np.all(rotations[:, 2, :] == [0, 0, 1], axis=1) & (np.abs(translations[:, 2] - np.rint(translations[:, 2])) < 1e-6)
+        rotations, translations = rotations[in_plane], translations[in_plane]
     keeps = True
     for rot, trans in zip(group.rotations, group.translations):
         same_rot = np.all(rotations == rot, axis=(1, 2))
@@ -49,7 +55,13 @@ def check_symmetry(structure: SymmetricStructure, symprec: float = 0.01) -> Symm
         if not (np.linalg.norm(d @ lattice, axis=1) < 4 * symprec).any():
             keeps = False
             break
-    return SymmetryCheck(intended=group.number, found=int(dataset.number), keeps_all_operations=keeps)
+    return SymmetryCheck(
+        intended=group.number,
+        found=int(dataset.number),
+        keeps_all_operations=keeps,
+        n_intended=len(group.rotations),
+        n_found=len(rotations),
+    )
 
 
 def min_distance_ratio(atoms, factor_radii: dict[str, float]) -> float:

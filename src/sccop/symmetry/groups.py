@@ -132,14 +132,11 @@ def get_group(number: int, dim: int = 3) -> GroupInfo:
     translations = affine[:, :3, 3] % 1.0
     wyckoffs = []
     for i, wp in enumerate(group.Wyckoff_positions):
+        projection = np.array(wp.ops[0].affine_matrix[:3, :])
+        # In a layer, z is free for every position; what counts is the freedom in the plane.
+        dof = int(wp.get_dof()) if dim == 3 else int(np.linalg.matrix_rank(projection[:2, :2]))
         wyckoffs.append(
-            WyckoffSite(
-                index=i,
-                label=wp.get_label(),
-                multiplicity=int(wp.multiplicity),
-                dof=int(wp.get_dof()),
-                projection=np.array(wp.ops[0].affine_matrix[:3, :]),
-            )
+            WyckoffSite(index=i, label=wp.get_label(), multiplicity=int(wp.multiplicity), dof=dof, projection=projection)
         )
     denominators = [1, 1, 1]
     for axis in range(3):

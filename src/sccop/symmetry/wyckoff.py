@@ -1,8 +1,9 @@
 """Wyckoff assignments: ways to distribute each element's atoms over a group's Wyckoff positions.
 
 An assignment is a tuple of (element, Wyckoff index) pairs, one per occupied orbit. A position with no
-free parameter (dof 0) holds at most one orbit in the whole structure; positions with free parameters
-may hold several. Atom counts are per conventional cell.
+free parameter (dof 0) holds at most `fixed_capacity` orbits in the whole structure (1 in a crystal;
+in a puckered layer one per z level, since the plane position is fixed but the height is not);
+positions with free parameters may hold several. Atom counts are per conventional cell.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from sccop.symmetry.groups import GroupInfo
 Assignment = tuple[tuple[str, int], ...]
 
 
-def _reachable(group: GroupInfo, count: int) -> bool:
-    """Can `count` atoms be written as a sum of multiplicities (fixed positions at most once)?"""
-    return _reachable_after(group, count, np.arange(len(group.wyckoffs)), frozenset())
+def _reachable(group: GroupInfo, count: int, fixed_capacity: int = 1) -> bool:
+    """Can `count` atoms be written as a sum of multiplicities (fixed positions at most `fixed_capacity` times)?"""
+    return _reachable_after(group, count, np.arange(len(group.wyckoffs)), (0,) * len(group.wyckoffs), fixed_capacity)
 
 
-def compatibility_problem(group: GroupInfo, counts: dict[str, int]) -> str | None:
+def compatibility_problem(group: GroupInfo, counts: dict[str, int], fixed_capacity: int = 1) -> str | None:
     """Fast check: None when some assignment exists, else a one-line reason naming the element(s).
 
     `counts` are per conventional cell; for a centred group the reason also gives the primitive count.
@@ -29,16 +30,22 @@ def compatibility_problem(group: GroupInfo, counts: dict[str, int]) -> str | Non
     factor = group.centring_factor
     note = f" in the conventional cell ({{}} per primitive cell)" if factor > 1 else ""
     for el, n in counts.items():
-        if not _reachable(group, n):
+        if not _reachable(group, n, fixed_capacity):
             return f"{group.symbol} has no Wyckoff combination for {n} {el} atoms" + note.format(n // factor)
-    if not wyckoff_assignments(group, counts, cap=1):
+    if not wyckoff_assignments(group, counts, cap=1, fixed_capacity=fixed_capacity):
         total = " + ".join(f"{n} {el}" for el, n in counts.items())
         return f"{group.symbol} has no Wyckoff combination for {total} atoms together (special positions run out)"
     return None
 
 
 def wyckoff_assignments(
-    group: GroupInfo, counts: dict[str, int], *, cap: int = 256, seed: int = 0, max_nodes: int = 200_000
+    group: GroupInfo,
+    counts: dict[str, int],
+    *,
+    cap: int = 256,
+    seed: int = 0,
+    max_nodes: int = 200_000,
+    fixed_capacity: int = 1,
 ) -> list[Assignment]:
     """Up to `cap` distinct assignments in randomised order (deterministic for a given `seed`).
 
@@ -47,12 +54,13 @@ def wyckoff_assignments(
     test prunes early. Independent descents give diverse assignments (a plain depth-first enumeration
     would return near-copies of its first branch). `max_nodes` bounds the total work so no call hangs.
     """
-    return list(_assignments(group.number, group.dim, tuple(sorted(counts.items())), cap, seed, max_nodes))
+    key = tuple(sorted(counts.items()))
+    return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, fixed_capacity))
 
 
 @lru_cache(maxsize=4096)
 def _assignments(
-    number: int, dim: int, counts: tuple[tuple[str, int], ...], cap: int, seed: int, max_nodes: int
+    number: int, dim: int, counts: tuple[tuple[str, int], ...], cap: int, seed: int, max_nodes: int, fixed_capacity: int
 ) -> tuple[Assignment, ...]:
     from sccop.symmetry.groups import get_group
 
@@ -61,13 +69,14 @@ def _assignments(
     wyckoffs = group.wyckoffs
     budget = [max_nodes]
 
-    def descend(el_idx: int, used: frozenset[int]) -> list[tuple[str, int]] | None:
+    # `used` counts the orbits already put on each fixed position, as a tuple so it can be shared.
+    def descend(el_idx: int, used: tuple[int, ...]) -> list[tuple[str, int]] | None:
         if el_idx == len(counts):
             return []
         el, n = counts[el_idx]
         order = rng.permutation(len(wyckoffs))
 
-        def fill(pos: int, remaining: int, used: frozenset[int]) -> list[tuple[str, int]] | None:
+        def fill(pos: int, remaining: int, used: tuple[int, ...]) -> list[tuple[str, int]] | None:
             budget[0] -= 1
             if budget[0] < 0:
                 return None
@@ -76,15 +85,16 @@ def _assignments(
             if pos == len(order):
                 return None
             wp = wyckoffs[order[pos]]
+            most = remaining // wp.multiplicity
             if wp.fixed:
-                options = [0] if wp.index in used or wp.multiplicity > remaining else [0, 1]
-            else:
-                options = list(range(remaining // wp.multiplicity + 1))
-            for k in rng.permutation(options):
+                most = min(most, fixed_capacity - used[wp.index])
+            for k in rng.permutation(most + 1):
                 k = int(k)
                 left = remaining - k * wp.multiplicity
-                new_used = used | {wp.index} if (wp.fixed and k) else used
-                if left and not _reachable_after(group, left, order[pos + 1 :], new_used):
+                new_used = used
+                if wp.fixed and k:
+                    new_used = used[: wp.index] + (used[wp.index] + k,) + used[wp.index + 1 :]
+                if left and not _reachable_after(group, left, order[pos + 1 :], new_used, fixed_capacity):
                     continue
                 rest = fill(pos + 1, left, new_used)
                 if rest is not None:
@@ -97,7 +107,7 @@ def _assignments(
     misses = 0
     # Stop at the cap, when the budget runs out, or after 32 descents in a row found nothing new.
     while len(found) < cap and budget[0] > 0 and misses < 32:
-        result = descend(0, frozenset())
+        result = descend(0, (0,) * len(wyckoffs))
         if result is None:
             if budget[0] <= 0 or not found:
                 break
@@ -112,21 +122,23 @@ def _assignments(
     return tuple(found)
 
 
-def _reachable_after(group: GroupInfo, count: int, remaining_positions: np.ndarray, used: frozenset[int]) -> bool:
-    """Knapsack reachability of `count` with only the still-undecided positions."""
+def _reachable_after(
+    group: GroupInfo, count: int, positions: np.ndarray, used: tuple[int, ...], fixed_capacity: int
+) -> bool:
+    """Knapsack reachability of `count` atoms with only the still-undecided `positions`."""
     can = np.zeros(count + 1, dtype=bool)
     can[0] = True
-    for i in remaining_positions:
+    for i in positions:
         wp = group.wyckoffs[i]
         m = wp.multiplicity
         if m > count:
             continue
         if wp.fixed:
-            if wp.index in used:
-                continue
-            can[m:] = can[m:] | can[:-m]
+            for _ in range(fixed_capacity - used[wp.index]):  # one 0/1 item per allowed copy
+                can[m:] |= can[:-m].copy()
         else:
-            for c in range(m, count + 1):
-                if can[c - m]:
-                    can[c] = True
+            step = m  # unbounded copies: shifts by m, 2m, 4m ... reach every multiple in log steps
+            while step <= count:
+                can[step:] |= can[:-step].copy()
+                step *= 2
     return bool(can[count])

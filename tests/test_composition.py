@@ -1,0 +1,59 @@
+import pytest
+
+from sccop.composition import (
+    element_data,
+    formula_units_for,
+    parse_composition,
+    parse_range,
+    volume_window,
+    window_parts,
+)
+from sccop.errors import SccopInputError
+
+
+@pytest.mark.parametrize(
+    "text, counts",
+    [
+        ("Mg2SiO4", {"Mg": 2, "Si": 1, "O": 4}),
+        ("BC3", {"B": 1, "C": 3}),
+        ("C", {"C": 1}),
+        ("CuIn5Se8", {"Cu": 1, "In": 5, "Se": 8}),
+        ("Ba2YIrO6", {"Ba": 2, "Y": 1, "Ir": 1, "O": 6}),
+        ("Na2Cl2", {"Na": 1, "Cl": 1}),
+    ],
+)
+def test_parse_composition(text, counts):
+    assert dict(parse_composition(text).counts) == counts
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [("Xx2O", "unknown element 'Xx'"), ("", "empty"), ("Na-1Cl", "negative"), ("Na0.5Cl", "fractional")],
+)
+def test_bad_compositions_name_the_problem(text, words):
+    with pytest.raises(SccopInputError, match=words):
+        parse_composition(text)
+
+
+def test_cell_sizes_are_whole_multiples():
+    comp = parse_composition("Mg2SiO4")
+    assert formula_units_for(comp, atoms=(5, 10)) == [1]
+    assert formula_units_for(comp, atoms=(7, 21)) == [1, 2, 3]
+    assert formula_units_for(comp, formula_units=(1, 4)) == [1, 2, 3, 4]
+    with pytest.raises(SccopInputError, match="no whole multiple"):
+        formula_units_for(comp, atoms=(8, 13))
+    assert parse_range("5-10", "x") == (5, 10)
+    with pytest.raises(SccopInputError):
+        parse_range("10-5", "x")
+
+
+def test_volume_window_is_intersection_or_dense():
+    # NaCl: both windows overlap, the result is their intersection.
+    (d_lo, d_hi), (p_lo, p_hi) = window_parts({"Na": 1, "Cl": 1})
+    assert volume_window({"Na": 1, "Cl": 1}) == pytest.approx((max(d_lo, p_lo), min(d_hi, p_hi)))
+    r = element_data("C").radius
+    dense = 2 * 4 / 3 * 3.141592653589793 * r**3
+    # Diamond carbon: the two windows do not overlap, so the dense window is used.
+    assert volume_window({"C": 2}) == pytest.approx((0.96 * dense, 2.66 * dense))
+    lo, hi = volume_window({"C": 2}, dim=2)
+    assert 0 < lo < hi
