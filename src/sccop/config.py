@@ -30,9 +30,9 @@ class SamplerConfig:
     vacuum: float = _f(15.0, "2D only: vacuum thickness along c (Angstrom).")
     thickness: float = _f(0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.")
     max_nodes: int = _f(64, "Placements the tree search may try per attempt before giving up on it.")
-    lattice_tries: int = _f(3, "Lattices tried for one Wyckoff assignment before drawing a new group.")
+    lattice_tries: int = _f(1, "Lattices tried for one Wyckoff assignment before drawing a new group.")
     max_attempts: int = _f(400, "Attempts (lattice + placement) per structure before the sampler gives up.")
-    assignment_cap: int = _f(256, "Most Wyckoff assignments enumerated per group and cell size.")
+    assignment_cap: int = _f(64, "Most Wyckoff assignments enumerated per group and cell size.")
     primitive: bool = _f(True, "Write primitive cells (False: conventional cells).")
 
     def describe(self) -> dict[str, str]:

@@ -125,9 +125,12 @@ def _assignments(
 def _reachable_after(
     group: GroupInfo, count: int, positions: np.ndarray, used: tuple[int, ...], fixed_capacity: int
 ) -> bool:
-    """Knapsack reachability of `count` atoms with only the still-undecided `positions`."""
-    can = np.zeros(count + 1, dtype=bool)
-    can[0] = True
+    """Knapsack reachability of `count` atoms with only the still-undecided `positions`.
+
+    Bit c of the Python integer `can` says whether c atoms can be placed; shifts add one orbit.
+    """
+    mask = (1 << (count + 1)) - 1
+    can = 1
     for i in positions:
         wp = group.wyckoffs[i]
         m = wp.multiplicity
@@ -135,10 +138,12 @@ def _reachable_after(
             continue
         if wp.fixed:
             for _ in range(fixed_capacity - used[wp.index]):  # one 0/1 item per allowed copy
-                can[m:] |= can[:-m].copy()
+                can |= (can << m) & mask
         else:
             step = m  # unbounded copies: shifts by m, 2m, 4m ... reach every multiple in log steps
             while step <= count:
-                can[step:] |= can[:-step].copy()
+                can |= (can << step) & mask
                 step *= 2
-    return bool(can[count])
+        if can >> count & 1:
+            return True
+    return bool(can >> count & 1)
