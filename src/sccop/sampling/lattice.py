@@ -5,6 +5,7 @@ Two generators, mixed by `uniform_share`:
 - gamma: SCCOP's Gamma fits to lattice parameters of known crystals (numpy gamma(shape, scale)),
   redrawn until the volume lands in the window (bounded; the uniform generator takes over if not).
 Parameters are for the conventional cell (hexagonal axes for trigonal and rhombohedral groups).
+Layers (dim 2) use the uniform generator only: the Gamma fits describe 3D cells.
 """
 
 from __future__ import annotations
