@@ -37,3 +37,44 @@ class SamplerConfig:
 
     def describe(self) -> dict[str, str]:
         return {f.name: f.metadata["description"] for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Energy backend (sccop.backends): which calculator, with what settings."""
+
+    name: str = _f("chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw.")
+    model: str | None = _f(None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.")
+    device: str = _f("cpu", "Torch device for ML potentials: cpu or cuda.")
+    batch_size: int = _f(16, "Structures per batched ML call (single points and lockstep relaxations).")
+    timeout_s: float = _f(1800.0, "Wall-clock limit for one single point or one relaxation (seconds).")
+    workdir: str | None = _f(None, "DFT: parent directory for calculation folders (default: a temporary one).")
+    espresso_command: str = _f("pw.x", "Quantum ESPRESSO pw.x command (may include mpirun -np N).")
+    pseudo_dir: str | None = _f(
+        None, "Directory of UPF pseudopotentials (default: $ESPRESSO_PSEUDO or /usr/share/espresso/pseudo)."
+    )
+    pseudopotentials: tuple[tuple[str, str], ...] = _f(
+        (), "Element -> UPF file name pairs that override the automatic choice in pseudo_dir."
+    )
+    ecutwfc: float = _f(40.0, "Plane-wave cutoff for wavefunctions (Ry).")
+    ecutrho: float | None = _f(None, "Cutoff for the charge density (Ry); default 8 x ecutwfc.")
+    kspacing: float = _f(0.25, "DFT k-point spacing (1/Angstrom, 2 pi included) for the Monkhorst-Pack grid.")
+    smearing: float = _f(0.01, "Marzari-Vanderbilt smearing width (Ry) for Quantum ESPRESSO.")
+    vasp_command: str | None = _f(None, "VASP command (default: $ASE_VASP_COMMAND or $VASP_COMMAND).")
+    vasp_pp_path: str | None = _f(None, "Folder holding potpaw_PBE (default: $VASP_PP_PATH).")
+    encut: float = _f(520.0, "VASP plane-wave cutoff (eV).")
+
+
+@dataclass(frozen=True)
+class RelaxConfig:
+    """Relaxation (sccop.relax): optimizer, convergence, constraints and failure guards."""
+
+    optimizer: str = _f("fire", "fire or bfgs (ASE optimizers).")
+    fmax: float = _f(0.05, "Converged when every generalised force is below this (eV/Angstrom).")
+    steps: int = _f(500, "Most optimizer steps per relaxation.")
+    pressure: float = _f(0.0, "External pressure (GPa) applied through the cell filter.")
+    relax_cell: bool = _f(True, "Relax the cell with ASE's FrechetCellFilter (False: positions only).")
+    fix_symmetry: bool = _f(False, "Keep the starting symmetry with ASE's FixSymmetry.")
+    symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
+    min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
+    max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")

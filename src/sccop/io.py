@@ -48,4 +48,9 @@ def read_structures(path: str | Path) -> list[Atoms]:
     from ase.io import read
 
     fmt = "extxyz" if path.suffix in (".xyz", ".extxyz") else None
-    return read(path, index=":", format=fmt)
+    structures = read(path, index=":", format=fmt)
+    for atoms in structures:
+        # extxyz hands an `energy` key to a SinglePointCalculator; keep it visible in info as well.
+        if atoms.calc is not None and "energy" in atoms.calc.results:
+            atoms.info.setdefault("energy", float(atoms.calc.results["energy"]))
+    return structures

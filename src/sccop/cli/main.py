@@ -11,6 +11,7 @@ from sccop.errors import SccopInputError
 
 SUBCOMMANDS = {
     "sample": "sccop.cli.sample",
+    "relax": "sccop.cli.relax",
 }
 
 

@@ -1,0 +1,80 @@
+"""Energy backends behind ASE's Calculator interface.
+
+`Backend` names them; `make_calculator(config)` returns an ASE calculator (ML models are loaded once per
+process) and `make_evaluator(config)` returns a function that fills energies, forces and stresses for a
+list of Atoms, batched where the backend can batch. Heavy imports happen only when a backend is used.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sccop.config import BackendConfig
+from sccop.errors import SccopInputError
+
+
+class Backend(StrEnum):
+    CHGNET = "chgnet"
+    SEVENNET = "sevennet"
+    EMT = "emt"
+    LJ = "lj"
+    ESPRESSO = "espresso"
+    VASP = "vasp"
+    GPAW = "gpaw"
+
+    @property
+    def is_ml(self) -> bool:
+        return self in (Backend.CHGNET, Backend.SEVENNET)
+
+    @property
+    def is_dft(self) -> bool:
+        return self in (Backend.ESPRESSO, Backend.VASP, Backend.GPAW)
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot run here (missing binary, pseudopotential or package); the reason says which."""
+
+
+def parse_backend(name: str) -> Backend:
+    try:
+        return Backend(str(name).lower())
+    except ValueError:
+        known = ", ".join(b.value for b in Backend)
+        raise SccopInputError(f"unknown backend {name!r} (known: {known})") from None
+
+
+def make_calculator(config: BackendConfig, atoms=None):
+    """An ASE calculator for `config`. DFT calculators are built per structure (pass `atoms`)."""
+    backend = parse_backend(config.name)
+    if backend is Backend.EMT:
+        from ase.calculators.emt import EMT
+
+        return EMT()
+    if backend is Backend.LJ:
+        from sccop.backends.simple import lennard_jones
+
+        return lennard_jones(atoms)
+    if backend.is_ml:
+        from sccop.backends import ml
+
+        return ml.calculator(backend.value, config)
+    from sccop.backends import dft
+
+    return dft.calculator(backend.value, config, atoms)
+
+
+def make_evaluator(config: BackendConfig, calculator=None):
+    """A function list[Atoms] -> list[dict | Exception] of energy (eV), forces (eV/A), stress (Voigt, eV/A^3).
+
+    `calculator`: any ASE calculator (or a function atoms -> calculator) to use instead of the registry.
+    """
+    from sccop.backends.simple import sequential_evaluator
+
+    if calculator is not None:
+        return sequential_evaluator(config, calculator)
+    backend = parse_backend(config.name)
+    if backend.is_ml and config.batch_size > 1:
+        from sccop.backends import ml
+
+        return ml.batch_evaluator(backend.value, config)
+    return sequential_evaluator(config)

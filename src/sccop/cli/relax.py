@@ -1,0 +1,107 @@
+"""Relax structures with an energy backend (CHGNet by default) and write the results.
+
+Input and output: CIF, POSCAR, extxyz or an ASE database (.db), anything ASE reads or writes. Every
+structure comes out, relaxed or not: info keys `status` (ok/failed), `reason` (failures only), `energy`,
+`energy_per_atom`, `converged`, `steps`, `seconds`. A failure never stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+HELP = "relax structures with an energy backend (chgnet, sevennet, emt, espresso, vasp, gpaw)"
+log = logging.getLogger("sccop.relax")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="structure file or ASE database (.cif, POSCAR, .extxyz, .db ...)")
+    p.add_argument("--backend", default="chgnet", help="energy backend (default chgnet)")
+    p.add_argument("--model", help="model variant, e.g. 7net-l3i5 for sevennet")
+    p.add_argument("--fmax", type=float, default=0.05, help="force convergence in eV/A (default 0.05)")
+    p.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
+    p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
+    p.add_argument("--optimizer", default="fire", choices=("fire", "bfgs"))
+    p.add_argument("--fix-symmetry", action="store_true", help="keep the starting symmetry (ASE FixSymmetry)")
+    p.add_argument("--positions-only", action="store_true", help="do not relax the cell")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per structure (default 1800)")
+    p.add_argument("--batch-size", type=int, default=16, help="structures per batched ML call (default 16)")
+    p.add_argument("--device", default="cpu", help="torch device for ML potentials (cpu or cuda)")
+    p.add_argument("--pseudo-dir", help="Quantum ESPRESSO pseudopotential folder")
+    p.add_argument("--ecutwfc", type=float, help="Quantum ESPRESSO wavefunction cutoff (Ry)")
+    p.add_argument("--out", required=True, help="output file (.extxyz, .cif, .db, POSCAR ...)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from sccop.backends import parse_backend
+    from sccop.config import BackendConfig, RelaxConfig
+    from sccop.errors import SccopInputError
+    from sccop.io import read_structures, write_structures
+    from sccop.relax import relax_many
+
+    if not Path(args.input).exists():
+        raise SccopInputError(f"input {args.input} does not exist")
+    try:
+        structures = read_structures(args.input)
+    except Exception as exc:  # noqa: BLE001 - any reader error is bad input for the user
+        raise SccopInputError(f"cannot read {args.input}: {exc}") from None
+    if not structures:
+        raise SccopInputError(f"{args.input} holds no structures")
+    backend = BackendConfig(
+        name=parse_backend(args.backend).value,
+        model=args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        timeout_s=args.timeout,
+        **{k: v for k, v in {"pseudo_dir": args.pseudo_dir, "ecutwfc": args.ecutwfc}.items() if v is not None},
+    )
+    config = RelaxConfig(
+        optimizer=args.optimizer,
+        fmax=args.fmax,
+        steps=args.steps,
+        pressure=args.pressure,
+        relax_cell=not args.positions_only,
+        fix_symmetry=args.fix_symmetry,
+    )
+    start = time.perf_counter()
+    with tqdm(total=len(structures), disable=args.quiet, desc=f"relaxing ({backend.name})", unit="structure") as bar:
+        results = relax_many(structures, backend, config, progress=bar.update)
+    out = []
+    for source, result in zip(structures, results):
+        atoms = result.atoms.copy()
+        atoms.calc = None
+        atoms.set_constraint()
+        atoms.info = dict(source.info)
+        atoms.info.update(
+            status=result.status,
+            converged=bool(result.converged),
+            steps=int(result.steps),
+            seconds=round(float(result.seconds), 3),
+            backend=backend.name,
+        )
+        if result.reason:
+            atoms.info["reason"] = result.reason
+        if result.energy is not None:
+            atoms.info.update(energy=float(result.energy), energy_per_atom=float(result.energy_per_atom))
+        atoms.info.update({k: float(v) for k, v in result.info.items()})
+        out.append(atoms)
+    write_structures(out, args.out)
+    n_ok = sum(r.ok for r in results)
+    n_conv = sum(r.ok and r.converged for r in results)
+    elapsed = time.perf_counter() - start
+    best = min((r for r in results if r.ok), key=lambda r: r.energy_per_atom, default=None)
+    best_text = f", lowest {best.energy_per_atom:.4f} eV/atom" if best else ""
+    print(
+        f"relaxed {len(results)} structures with {backend.name}: {n_ok} ok ({n_conv} converged), "
+        f"{len(results) - n_ok} failed{best_text}, {elapsed:.1f} s -> {args.out}"
+    )
+    for i, r in enumerate(results):
+        if not r.ok:
+            log.warning("structure %d failed: %s", i, r.reason)
+    return 0

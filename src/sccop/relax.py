@@ -1,0 +1,282 @@
+"""Single points and relaxations, where every failure is data.
+
+A result always comes back: status "ok" (with `converged` telling whether fmax was reached within the
+step limit) or "failed" with a reason: overlapping atoms before the call, a calculator that raises, a
+non-finite energy, forces or stress, atoms collapsing below `min_distance`, the cell exploding beyond
+`max_volume_ratio`, an unconverged SCF, a timeout, a missing binary or pseudopotential.
+
+Relaxations of many structures run in lockstep: each round one evaluator call fills the energies,
+forces and stresses of all active structures (batched for ML potentials), then each structure's ASE
+optimizer, acting on a FrechetCellFilter, takes one step from those cached values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ase import Atoms
+
+from sccop.config import BackendConfig, RelaxConfig
+
+log = logging.getLogger(__name__)
+
+OK, FAILED = "ok", "failed"
+
+
+@dataclass
+class EnergyResult:
+    """Outcome of one single point or relaxation. Energies in eV; `atoms` is the final structure."""
+
+    status: str
+    atoms: Atoms
+    reason: str | None = None
+    energy: float | None = None
+    forces: np.ndarray | None = None
+    stress: np.ndarray | None = None
+    steps: int = 0
+    converged: bool = False
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def energy_per_atom(self) -> float | None:
+        return None if self.energy is None else self.energy / len(self.atoms)
+
+
+def failed(atoms: Atoms, reason: str, **kw) -> EnergyResult:
+    return EnergyResult(status=FAILED, atoms=atoms, reason=reason, **kw)
+
+
+def structure_problem(atoms: Atoms, config: RelaxConfig, volume0: float | None = None) -> str | None:
+    """Collapsed atoms or an exploded cell, as a reason; None when the geometry is sane."""
+    from ase.neighborlist import neighbor_list
+
+    if len(atoms) > 1 or atoms.pbc.any():
+        d = neighbor_list("d", atoms, config.min_distance)
+        if len(d):
+            return f"atoms collapsed: distance {d.min():.3f} A < {config.min_distance} A"
+    if volume0 and atoms.pbc.all():
+        ratio = atoms.get_volume() / volume0
+        if ratio > config.max_volume_ratio:
+            return f"cell exploded: volume x{ratio:.1f} > x{config.max_volume_ratio}"
+    return None
+
+
+def values_problem(props: dict) -> str | None:
+    for key in ("energy", "forces", "stress"):
+        if key in props and not np.all(np.isfinite(props[key])):
+            return f"non-finite {key}"
+    return None
+
+
+def describe_error(exc: BaseException) -> str:
+    from sccop.backends import BackendUnavailable
+    from sccop.backends.simple import ScfNotConverged
+
+    if isinstance(exc, (BackendUnavailable, ScfNotConverged)):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    if "returned non-zero exit status 124" in str(exc) or "exit status 137" in str(exc):
+        return "timeout: the external program was killed at the backend's time limit"
+    return f"calculator error: {type(exc).__name__}: {first}"[:300]
+
+
+def call_with_timeout(fn, timeout: float, *args):
+    """Run fn(*args) in a daemon thread; raise TimeoutError if it is not done in `timeout` seconds.
+
+    A thread cannot be killed, so a stuck in-process calculator is abandoned, not stopped; external
+    programs are also run under coreutils `timeout` (see backends.dft) so they do get killed.
+    """
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="sccop-backend-call")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"timeout after {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _attach(atoms: Atoms, props: dict) -> None:
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    atoms.calc = SinglePointCalculator(atoms, **props)
+
+
+def single_points(
+    structures: list[Atoms], backend: BackendConfig, config: RelaxConfig | None = None, *, calculator=None
+) -> list[EnergyResult]:
+    """Energies, forces and stresses of many structures (batched for ML potentials), one result each.
+
+    `calculator`: an ASE calculator (or atoms -> calculator) to use instead of `backend`'s.
+    """
+    from sccop.backends import make_evaluator
+
+    config = config or RelaxConfig()
+    evaluate = make_evaluator(backend, calculator)
+    results: list[EnergyResult | None] = [None] * len(structures)
+    todo = []
+    for i, atoms in enumerate(structures):
+        atoms = atoms.copy()
+        problem = structure_problem(atoms, config)
+        if problem:
+            results[i] = failed(atoms, f"overlapping atoms before the call ({problem})")
+        else:
+            todo.append((i, atoms))
+    start = time.perf_counter()
+    if todo:
+        batch = [a for _, a in todo]
+        try:
+            values = call_with_timeout(evaluate, backend.timeout_s * max(1, len(batch) // backend.batch_size + 1), batch)
+        except TimeoutError as exc:
+            values = [exc] * len(batch)
+        per = (time.perf_counter() - start) / len(batch)
+        for (i, atoms), value in zip(todo, values):
+            if isinstance(value, BaseException):
+                results[i] = failed(atoms, str(value) if isinstance(value, TimeoutError) else describe_error(value), seconds=per)
+                continue
+            problem = values_problem(value)
+            if problem:
+                results[i] = failed(atoms, problem, seconds=per)
+                continue
+            _attach(atoms, value)
+            results[i] = EnergyResult(
+                status=OK, atoms=atoms, energy=value["energy"], forces=value["forces"],
+                stress=value.get("stress"), converged=True, seconds=per,
+            )
+    return results  # type: ignore[return-value]
+
+
+def _prepare(atoms: Atoms, config: RelaxConfig):
+    """The optimizable (FrechetCellFilter with pressure, or the atoms) and its ASE optimizer."""
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import BFGS, FIRE
+    from ase.units import GPa
+
+    if config.fix_symmetry:
+        from ase.constraints import FixSymmetry
+
+        atoms.set_constraint(FixSymmetry(atoms, symprec=config.symprec))
+    target = FrechetCellFilter(atoms, scalar_pressure=config.pressure * GPa) if config.relax_cell else atoms
+    optimizers = {"fire": FIRE, "bfgs": BFGS}
+    if config.optimizer.lower() not in optimizers:
+        from sccop.errors import SccopInputError
+
+        raise SccopInputError(f"unknown optimizer {config.optimizer!r} (known: fire, bfgs)")
+    return target, optimizers[config.optimizer.lower()](target, logfile=None)
+
+
+def relax_many(
+    structures: list[Atoms],
+    backend: BackendConfig,
+    config: RelaxConfig | None = None,
+    *,
+    calculator=None,
+    progress=None,
+) -> list[EnergyResult]:
+    """Relax every structure; one result each, in order.
+
+    `calculator`: an ASE calculator (or atoms -> calculator) to use instead of `backend`'s.
+    `progress(n)` is called with the number of structures that just finished.
+    """
+    from sccop.backends import make_evaluator
+
+    config = config or RelaxConfig()
+    evaluate = make_evaluator(backend, calculator)
+    results: list[EnergyResult | None] = [None] * len(structures)
+    active: dict[int, dict] = {}
+    start = time.perf_counter()
+    for i, atoms in enumerate(structures):
+        atoms = atoms.copy()
+        atoms.calc = None
+        problem = structure_problem(atoms, config)
+        if problem:
+            results[i] = failed(atoms, f"overlapping atoms before the call ({problem})")
+            continue
+        try:
+            target, opt = _prepare(atoms, config)
+        except Exception as exc:  # noqa: BLE001 - e.g. FixSymmetry failing on a broken cell
+            from sccop.errors import SccopInputError
+
+            if isinstance(exc, SccopInputError):
+                raise
+            results[i] = failed(atoms, describe_error(exc))
+            continue
+        active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": atoms.get_volume() if atoms.pbc.all() else None,
+                     "deadline": start + backend.timeout_s, "t0": time.perf_counter(), "steps": 0}
+    done = sum(r is not None for r in results)
+    if progress and done:
+        progress(done)
+
+    def finish(i: int, result: EnergyResult) -> None:
+        nonlocal done
+        result.seconds = time.perf_counter() - active[i]["t0"]
+        result.steps = active[i]["steps"]
+        results[i] = result
+        del active[i]
+        done += 1
+        if progress:
+            progress(1)
+
+    while active:
+        ids = list(active)
+        batch = [active[i]["atoms"] for i in ids]
+        remaining = max(1.0, min(active[i]["deadline"] for i in ids) - time.perf_counter())
+        try:
+            values = call_with_timeout(evaluate, remaining, [a.copy() for a in batch], ids)
+        except TimeoutError:
+            values = [TimeoutError(f"timeout after {backend.timeout_s:g} s")] * len(ids)
+        for i, atoms, value in zip(ids, batch, values):
+            state = active[i]
+            if isinstance(value, BaseException):
+                reason = str(value) if isinstance(value, TimeoutError) else describe_error(value)
+                finish(i, failed(atoms, reason))
+                continue
+            problem = values_problem(value)
+            if problem:
+                finish(i, failed(atoms, problem))
+                continue
+            _attach(atoms, value)
+            target, opt = state["target"], state["opt"]
+            gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
+            fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
+            if fmax < config.fmax or state["steps"] >= config.steps:
+                result = EnergyResult(status=OK, atoms=atoms, energy=value["energy"], forces=value["forces"],
+                                      stress=value.get("stress"), converged=fmax < config.fmax)
+                if config.pressure and atoms.pbc.all():
+                    from ase.units import GPa
+
+                    result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
+                finish(i, result)
+                continue
+            if time.perf_counter() > state["deadline"]:
+                finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s", energy=value["energy"]))
+                continue
+            opt.step()
+            state["steps"] += 1
+            problem = structure_problem(atoms, config, state["v0"])
+            if problem:
+                finish(i, failed(atoms, problem))
+    return results  # type: ignore[return-value]
+
+
+def relax(atoms: Atoms, backend: BackendConfig, config: RelaxConfig | None = None, *, calculator=None) -> EnergyResult:
+    """Relax one structure (see relax_many)."""
+    return relax_many([atoms], backend, config, calculator=calculator)[0]

@@ -1,0 +1,68 @@
+"""Small calculators and structures reused by the tests: cheap, deterministic, each failing on purpose."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ase.calculators.calculator import Calculator, all_changes
+
+
+class _Base(Calculator):
+    implemented_properties = ["energy", "forces", "stress"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.results = self.compute(self.atoms)
+
+    def compute(self, atoms):
+        raise NotImplementedError
+
+
+class NaNCalculator(_Base):
+    """Returns a NaN energy."""
+
+    def compute(self, atoms):
+        return {"energy": float("nan"), "forces": np.zeros((len(atoms), 3)), "stress": np.zeros(6)}
+
+
+class RaisingCalculator(_Base):
+    """Raises RuntimeError('boom') on every call."""
+
+    def compute(self, atoms):
+        raise RuntimeError("boom")
+
+
+class SleepingCalculator(_Base):
+    """Sleeps `seconds` before answering (to outlast a timeout)."""
+
+    def __init__(self, seconds: float = 30.0, **kw):
+        super().__init__(**kw)
+        self.seconds = seconds
+
+    def compute(self, atoms):
+        time.sleep(self.seconds)
+        return {"energy": 0.0, "forces": np.zeros((len(atoms), 3)), "stress": np.zeros(6)}
+
+
+class CollapsingCalculator(_Base):
+    """Harmonic attraction of every atom to every other (E = k sum d^2): relaxing pulls them together."""
+
+    def compute(self, atoms):
+        pos = atoms.positions
+        diff = pos[:, None, :] - pos[None, :, :]
+        energy = float((diff**2).sum()) / 2
+        forces = -2 * diff.sum(axis=1)
+        return {"energy": energy, "forces": forces, "stress": np.zeros(6)}
+
+
+class ExpandingCalculator(_Base):
+    """E = -c V: a constant tensile stress, so the cell filter keeps growing the cell."""
+
+    def __init__(self, c: float = 0.5, **kw):
+        super().__init__(**kw)
+        self.c = c
+
+    def compute(self, atoms):
+        v = atoms.get_volume()
+        return {"energy": -self.c * v, "forces": np.zeros((len(atoms), 3)), "stress": np.array([-self.c] * 3 + [0.0] * 3)}

@@ -1,0 +1,130 @@
+"""Relaxation and single points: EMT end to end, and every failure path recorded with its reason."""
+
+import shutil
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from sccop.backends import Backend, parse_backend
+from sccop.config import BackendConfig, RelaxConfig
+from sccop.errors import SccopInputError
+from sccop.relax import relax, relax_many, single_points
+from sccop.testing import (
+    CollapsingCalculator,
+    ExpandingCalculator,
+    NaNCalculator,
+    RaisingCalculator,
+    SleepingCalculator,
+)
+
+EMT = BackendConfig(name="emt")
+
+
+def rattled_copper():
+    atoms = bulk("Cu", "fcc", a=3.75) * (2, 2, 2)
+    atoms.rattle(0.08, seed=3)
+    return atoms
+
+
+def test_registry_names_backends():
+    assert parse_backend("CHGNet") is Backend.CHGNET
+    assert Backend.ESPRESSO.is_dft and Backend.SEVENNET.is_ml and not Backend.EMT.is_ml
+    with pytest.raises(SccopInputError, match="unknown backend 'foo'"):
+        parse_backend("foo")
+
+
+def test_emt_relaxation_end_to_end():
+    atoms = rattled_copper()
+    start = single_points([atoms], EMT)[0]
+    result = relax(atoms, EMT, RelaxConfig(fmax=0.01))
+    assert result.ok and result.converged and result.steps > 0
+    assert result.energy < start.energy
+    assert np.abs(result.atoms.get_forces()).max() < 0.01
+    # EMT copper: the fcc lattice constant relaxes to about 3.59 A (primitive cell of the 2x2x2 supercell)
+    assert result.atoms.get_volume() / len(atoms) == pytest.approx(3.59**3 / 4, rel=0.03)
+    assert np.allclose(atoms.positions, rattled_copper().positions), "the input must not be modified"
+
+
+def test_pressure_shrinks_the_cell_and_reports_enthalpy():
+    atoms = bulk("Cu", "fcc", a=3.6)
+    free = relax(atoms, EMT, RelaxConfig(fmax=0.005))
+    squeezed = relax(atoms, EMT, RelaxConfig(fmax=0.005, pressure=20.0))
+    assert squeezed.atoms.get_volume() < free.atoms.get_volume()
+    assert "enthalpy" in squeezed.info and "enthalpy" not in free.info
+
+
+def test_fix_symmetry_keeps_the_group():
+    import spglib
+
+    atoms = bulk("Cu", "fcc", a=3.7, cubic=True)
+    result = relax(atoms, EMT, RelaxConfig(fix_symmetry=True, fmax=0.01, optimizer="bfgs"))
+    cell = (result.atoms.cell[:], result.atoms.get_scaled_positions(), result.atoms.numbers)
+    assert result.ok and spglib.get_symmetry_dataset(cell, symprec=1e-4).number == 225
+
+
+@pytest.mark.parametrize(
+    "calculator, config, words",
+    [
+        (NaNCalculator(), RelaxConfig(), "non-finite energy"),
+        (RaisingCalculator(), RelaxConfig(), "calculator error: RuntimeError: boom"),
+        (CollapsingCalculator(), RelaxConfig(relax_cell=False), "atoms collapsed"),
+        (ExpandingCalculator(), RelaxConfig(steps=2000), "cell exploded"),
+    ],
+)
+def test_failures_are_recorded(calculator, config, words):
+    result = relax(rattled_copper(), EMT, config, calculator=calculator)
+    assert result.status == "failed" and words in result.reason
+
+
+def test_timeout_never_hangs():
+    backend = BackendConfig(name="emt", timeout_s=0.5)
+    result = relax(rattled_copper(), backend, calculator=SleepingCalculator(seconds=20))
+    assert result.status == "failed" and "timeout" in result.reason
+    (point,) = single_points([rattled_copper()], backend, calculator=SleepingCalculator(seconds=20))
+    assert point.status == "failed" and "timeout" in point.reason
+
+
+def test_overlapping_structure_is_refused_before_the_call():
+    atoms = bulk("Cu", "fcc", a=3.6) * (2, 1, 1)
+    atoms.positions[1] = atoms.positions[0] + [0.2, 0, 0]
+    (result,) = single_points([atoms], EMT)
+    assert result.status == "failed" and "overlapping atoms" in result.reason
+    assert relax(atoms, EMT).status == "failed"
+
+
+def test_one_failure_does_not_stop_the_others():
+    good, bad = rattled_copper(), rattled_copper()
+    bad.positions[1] = bad.positions[0]
+    results = relax_many([good, bad, good], EMT, RelaxConfig(fmax=0.02))
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+
+
+def test_missing_pw_x_is_a_recorded_failure():
+    backend = BackendConfig(name="espresso", espresso_command="no-such-pw.x -nk 1")
+    (result,) = single_points([bulk("Si")], backend)
+    assert result.status == "failed" and "binary 'no-such-pw.x' not found" in result.reason
+
+
+def test_missing_pseudopotential_is_a_recorded_failure(tmp_path):
+    if shutil.which("pw.x") is None:
+        pytest.skip("pw.x is not installed")
+    backend = BackendConfig(name="espresso", pseudo_dir=str(tmp_path))
+    (result,) = single_points([bulk("Si")], backend)
+    assert result.status == "failed" and "no pseudopotential for Si" in result.reason
+
+
+def test_relax_cli_with_emt(tmp_path):
+    from ase.io import write
+
+    from sccop.cli.main import main
+    from sccop.io import read_structures
+
+    bad = rattled_copper()
+    bad.positions[1] = bad.positions[0]
+    write(tmp_path / "in.extxyz", [rattled_copper(), bad])
+    out = tmp_path / "out.extxyz"
+    assert main(["relax", str(tmp_path / "in.extxyz"), "--backend", "emt", "--out", str(out), "--quiet"]) == 0
+    first, second = read_structures(out)
+    assert first.info["status"] == "ok" and first.info["converged"] and first.info["energy"] < 0.5
+    assert second.info["status"] == "failed" and "overlapping" in second.info["reason"]
