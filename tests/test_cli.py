@@ -76,3 +76,14 @@ def test_traceback_flag_shows_the_trace(tmp_path):
     assert proc.returncode != 0
     assert "Traceback (most recent call last)" in proc.stderr
     assert "SccopInputError" in proc.stderr
+
+
+def test_single_structure_formats_get_one_file_each(tmp_path):
+    from ase.build import bulk
+
+    from sccop.io import write_structures
+
+    write_structures([bulk("Cu"), bulk("Si")], tmp_path / "POSCAR")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["POSCAR_0000", "POSCAR_0001"]
+    write_structures([bulk("Cu")], tmp_path / "one.vasp")
+    assert (tmp_path / "one.vasp").is_file()

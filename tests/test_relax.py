@@ -128,3 +128,13 @@ def test_relax_cli_with_emt(tmp_path):
     first, second = read_structures(out)
     assert first.info["status"] == "ok" and first.info["converged"] and first.info["energy"] < 0.5
     assert second.info["status"] == "failed" and "overlapping" in second.info["reason"]
+
+
+def test_batches_respect_structure_and_atom_limits():
+    from ase import Atoms
+
+    from sccop.backends.ml import chunks
+
+    sizes = [4, 4, 4, 10, 2, 2, 2, 2, 2]
+    groups = list(chunks([Atoms("H" * n) for n in sizes], 3, 10))
+    assert [[len(a) for a in g] for g in groups] == [[4, 4], [4], [10], [2, 2, 2], [2, 2]]

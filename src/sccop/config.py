@@ -46,7 +46,12 @@ class BackendConfig:
     name: str = _f("chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw.")
     model: str | None = _f(None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.")
     device: str = _f("cpu", "Torch device for ML potentials: cpu or cuda.")
-    batch_size: int = _f(16, "Structures per batched ML call (single points and lockstep relaxations).")
+    batch_size: int = _f(16, "Most structures per batched ML call (single points and lockstep relaxations).")
+    batch_atoms: int = _f(
+        128,
+        "Most atoms per batched ML call: on 2 CPU cores batching helps small cells (2.6x at 8 x 8 atoms) "
+        "and hurts large batches (768 atoms ran 5x slower than one by one); see docs/benchmarks.md.",
+    )
     timeout_s: float = _f(1800.0, "Wall-clock limit for one single point or one relaxation (seconds).")
     workdir: str | None = _f(None, "DFT: parent directory for calculation folders (default: a temporary one).")
     espresso_command: str = _f("pw.x", "Quantum ESPRESSO pw.x command (may include mpirun -np N).")

@@ -28,8 +28,14 @@ def write_structures(structures: list[Atoms], path: str | Path) -> None:
                 db.write(atoms, key_value_pairs=_db_key_values(atoms.info))
         return
     from ase.io import write
+    from ase.io.formats import filetype, ioformats
 
-    fmt = "extxyz" if path.suffix in (".xyz", ".extxyz") else None
+    fmt = "extxyz" if path.suffix in (".xyz", ".extxyz") else filetype(path, read=False)
+    if len(structures) > 1 and ioformats[fmt].single:
+        # POSCAR and friends hold one structure: write NAME_0000.ext, NAME_0001.ext ... beside each other.
+        for i, atoms in enumerate(structures):
+            write(path.with_name(f"{path.stem}_{i:04d}{path.suffix}"), atoms, format=fmt)
+        return
     write(path, structures, format=fmt)
 
 

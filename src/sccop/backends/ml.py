@@ -81,8 +81,7 @@ def batch_evaluator(backend: str, config):
 
     def evaluate(structures, keys=None):
         results = []
-        for start in range(0, len(structures), config.batch_size):
-            chunk = structures[start : start + config.batch_size]
+        for chunk in chunks(structures, config.batch_size, config.batch_atoms):
             try:
                 results.extend(predict(chunk, config))
             except Exception:  # noqa: BLE001 - isolate the structure that broke the batch
@@ -90,6 +89,20 @@ def batch_evaluator(backend: str, config):
         return results
 
     return evaluate
+
+
+def chunks(structures, most_structures: int, most_atoms: int):
+    """Consecutive groups of at most `most_structures` structures and `most_atoms` atoms (a larger
+    structure goes alone)."""
+    group, atoms = [], 0
+    for s in structures:
+        if group and (len(group) >= most_structures or atoms + len(s) > most_atoms):
+            yield group
+            group, atoms = [], 0
+        group.append(s)
+        atoms += len(s)
+    if group:
+        yield group
 
 
 def _chgnet_batch(structures, config) -> list[dict]:
