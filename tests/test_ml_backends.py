@@ -59,3 +59,8 @@ def test_sevennet_loads_offline_and_agrees_with_chgnet_on_nacl():
     assert differences["chgnet"] > 0 and differences["sevennet"] > 0
     ratio = differences["chgnet"] / differences["sevennet"]
     assert 1 / 3 < ratio < 3, differences
+
+
+def test_sevennet_l3i5_variant_loads_offline():
+    (result,) = single_points([rocksalt()], BackendConfig(name="sevennet", model="7net-l3i5"))
+    assert result.ok and -5 < result.energy_per_atom < -2

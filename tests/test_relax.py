@@ -138,3 +138,17 @@ def test_batches_respect_structure_and_atom_limits():
     sizes = [4, 4, 4, 10, 2, 2, 2, 2, 2]
     groups = list(chunks([Atoms("H" * n) for n in sizes], 3, 10))
     assert [[len(a) for a in g] for g in groups] == [[4, 4], [4], [10], [2, 2, 2], [2, 2]]
+
+
+def test_missing_vasp_and_gpaw_are_recorded_failures(monkeypatch):
+    import importlib.util
+
+    monkeypatch.delenv("ASE_VASP_COMMAND", raising=False)
+    monkeypatch.delenv("VASP_COMMAND", raising=False)
+    (vasp,) = single_points([bulk("Si")], BackendConfig(name="vasp"))
+    assert vasp.status == "failed" and "no VASP command" in vasp.reason
+    (vasp,) = single_points([bulk("Si")], BackendConfig(name="vasp", vasp_command="no-such-vasp_std"))
+    assert vasp.status == "failed" and "binary 'no-such-vasp_std' not found" in vasp.reason
+    if importlib.util.find_spec("gpaw") is None:
+        (gpaw,) = single_points([bulk("Si")], BackendConfig(name="gpaw"))
+        assert gpaw.status == "failed" and "gpaw is not installed" in gpaw.reason
