@@ -152,3 +152,22 @@ def test_missing_vasp_and_gpaw_are_recorded_failures(monkeypatch):
     if importlib.util.find_spec("gpaw") is None:
         (gpaw,) = single_points([bulk("Si")], BackendConfig(name="gpaw"))
         assert gpaw.status == "failed" and "gpaw is not installed" in gpaw.reason
+
+
+def test_one_stuck_structure_does_not_time_out_the_others():
+    class SleepsOnHeavyCells(SleepingCalculator):
+        def compute(self, atoms):
+            if len(atoms) > 4:
+                return super().compute(atoms)
+            from ase.calculators.emt import EMT
+
+            atoms = atoms.copy()
+            atoms.calc = EMT()
+            return {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(), "stress": atoms.get_stress()}
+
+    backend = BackendConfig(name="emt", timeout_s=2.0)
+    small, large = bulk("Cu", "fcc", a=3.7), rattled_copper()
+    points = single_points([small, large, small], backend, calculator=SleepsOnHeavyCells(seconds=20))
+    assert [p.status for p in points] == ["ok", "failed", "ok"]
+    relaxed = relax_many([small, large], backend, RelaxConfig(fmax=0.02), calculator=SleepsOnHeavyCells(seconds=20))
+    assert relaxed[0].ok and "timeout" in relaxed[1].reason

@@ -138,6 +138,36 @@ def call_with_timeout(fn, timeout: float, *args):
     return box["value"]
 
 
+def _evaluate_guarded(evaluate, structures: list[Atoms], keys: list, budgets: list[float], batched: bool):
+    """Evaluate under time limits; returns (values, seconds charged to each structure).
+
+    A batched evaluator gets one call limited by the smallest budget, its time charged to every member;
+    any other evaluator gets one call per structure, so one stuck structure cannot use up the others' time.
+    """
+    if batched:
+        start = time.perf_counter()
+        try:
+            values = call_with_timeout(evaluate, max(0.1, min(budgets)), [a.copy() for a in structures], keys)
+        except TimeoutError as exc:
+            values = [exc] * len(structures)
+        return values, [time.perf_counter() - start] * len(structures)
+    values, seconds = [], []
+    for atoms, key, budget in zip(structures, keys, budgets):
+        start = time.perf_counter()
+        try:
+            values.extend(call_with_timeout(evaluate, max(0.1, budget), [atoms.copy()], [key]))
+        except TimeoutError as exc:
+            values.append(exc)
+        seconds.append(time.perf_counter() - start)
+    return values, seconds
+
+
+def _is_batched(backend: BackendConfig, calculator) -> bool:
+    from sccop.backends import parse_backend
+
+    return calculator is None and parse_backend(backend.name).is_ml and backend.batch_size > 1
+
+
 def _attach(atoms: Atoms, props: dict) -> None:
     from ase.calculators.singlepoint import SinglePointCalculator
 
@@ -167,10 +197,11 @@ def single_points(
     start = time.perf_counter()
     if todo:
         batch = [a for _, a in todo]
-        try:
-            values = call_with_timeout(evaluate, backend.timeout_s * max(1, len(batch) // backend.batch_size + 1), batch)
-        except TimeoutError as exc:
-            values = [exc] * len(batch)
+        batched = _is_batched(backend, calculator)
+        # A batched call gets the time of all its batches; otherwise each structure gets timeout_s.
+        n_calls = -(-len(batch) // backend.batch_size) if batched else 1
+        budgets = [backend.timeout_s * n_calls] * len(batch)
+        values, _ = _evaluate_guarded(evaluate, batch, [i for i, _ in todo], budgets, batched)
         per = (time.perf_counter() - start) / len(batch)
         for (i, atoms), value in zip(todo, values):
             if isinstance(value, BaseException):
@@ -226,7 +257,6 @@ def relax_many(
     evaluate = make_evaluator(backend, calculator)
     results: list[EnergyResult | None] = [None] * len(structures)
     active: dict[int, dict] = {}
-    start = time.perf_counter()
     for i, atoms in enumerate(structures):
         atoms = atoms.copy()
         atoms.calc = None
@@ -243,8 +273,10 @@ def relax_many(
                 raise
             results[i] = failed(atoms, describe_error(exc))
             continue
+        # `used`: seconds of backend calls charged to this structure; its time limit counts only those,
+        # so waiting in lockstep for other structures does not use it up.
         active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": atoms.get_volume() if atoms.pbc.all() else None,
-                     "deadline": start + backend.timeout_s, "t0": time.perf_counter(), "steps": 0}
+                     "used": 0.0, "t0": time.perf_counter(), "steps": 0}
     done = sum(r is not None for r in results)
     if progress and done:
         progress(done)
@@ -259,19 +291,20 @@ def relax_many(
         if progress:
             progress(1)
 
+    batched = _is_batched(backend, calculator)
     while active:
         ids = list(active)
         batch = [active[i]["atoms"] for i in ids]
-        remaining = max(1.0, min(active[i]["deadline"] for i in ids) - time.perf_counter())
-        try:
-            values = call_with_timeout(evaluate, remaining, [a.copy() for a in batch], ids)
-        except TimeoutError:
-            values = [TimeoutError(f"timeout after {backend.timeout_s:g} s")] * len(ids)
-        for i, atoms, value in zip(ids, batch, values):
+        budgets = [backend.timeout_s - active[i]["used"] for i in ids]
+        values, seconds = _evaluate_guarded(evaluate, batch, ids, budgets, batched)
+        for i, atoms, value, spent in zip(ids, batch, values, seconds):
             state = active[i]
+            state["used"] += spent
+            if isinstance(value, TimeoutError):
+                finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s"))
+                continue
             if isinstance(value, BaseException):
-                reason = str(value) if isinstance(value, TimeoutError) else describe_error(value)
-                finish(i, failed(atoms, reason))
+                finish(i, failed(atoms, describe_error(value)))
                 continue
             problem = values_problem(value)
             if problem:
@@ -290,7 +323,7 @@ def relax_many(
                     result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
                 finish(i, result)
                 continue
-            if time.perf_counter() > state["deadline"]:
+            if state["used"] > backend.timeout_s:
                 finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s", energy=value["energy"]))
                 continue
             opt.step()
