@@ -83,3 +83,23 @@ class RelaxConfig:
     symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
     min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
     max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """Crystal graphs (sccop.graph)."""
+
+    neighbours: int = _f(12, "Nearest neighbours per node; atoms tied with the last one are all kept.")
+    cutoff: float = _f(8.0, "Largest neighbour distance (Angstrom).")
+    gaussian_step: float = _f(0.2, "Spacing of the Gaussian distance expansion centres, 0 to cutoff (Angstrom).")
+    gaussian_width: float = _f(0.2, "Width of each Gaussian (Angstrom).")
+    tie_tolerance: float = _f(1e-4, "Distances closer than this count as tied (Angstrom).")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The CGCNN energy model (sccop.model)."""
+
+    atom_dim: int = _f(64, "Atom state size.")
+    n_conv: int = _f(3, "Gated graph convolutions.")
+    crystal_dim: int = _f(128, "Crystal vector size (the landscape coordinates).")
