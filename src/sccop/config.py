@@ -103,3 +103,17 @@ class ModelConfig:
     atom_dim: int = _f(64, "Atom state size.")
     n_conv: int = _f(3, "Gated graph convolutions.")
     crystal_dim: int = _f(128, "Crystal vector size (the landscape coordinates).")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training the energy model during the run (sccop.model.train)."""
+
+    members: int = _f(3, "Ensemble members; their spread is the uncertainty.")
+    epochs: int = _f(400, "Most epochs per member per round.")
+    batch_size: int = _f(32, "Structures per optimisation step.")
+    learning_rate: float = _f(2e-3, "Adam learning rate.")
+    validation_fraction: float = _f(0.2, "Share of the data held out per member for early stopping.")
+    patience: int = _f(30, "Epochs without a better validation loss before stopping.")
+    outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
+    max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")

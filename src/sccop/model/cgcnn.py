@@ -1,11 +1,12 @@
 """CGCNN with gated convolutions and multiplicity-weighted mean pooling.
 
-h_i <- softplus(h_i + sum_j sigmoid(z_ij W_f) * softplus(z_ij W_s)),   z_ij = [h_i, h_j, e_ij]
+h_i <- softplus(h_i + LN(sum_j sigmoid(z_ij W_f) * softplus(z_ij W_s))),   z_ij = [h_i, h_j, e_ij]
 crystal vector c = softplus(W_c * sum_i w_i h_i / sum_i w_i);  energy per atom = W_e c + b.
 
 There is no batch normalisation: a structure's output must not depend on what else is in the batch,
 and the asymmetric-unit graph (orbit nodes weighted by multiplicity) must give exactly what the whole
-cell gives.
+cell gives. A per-node LayerNorm (LN) on the summed messages takes its place: it keeps the states from
+growing with the neighbour count and saturating the gates, and acts on each node alone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class GatedConv(nn.Module):
     def __init__(self, atom_dim: int, edge_dim: int):
         super().__init__()
         self.linear = nn.Linear(2 * atom_dim + edge_dim, 2 * atom_dim)
+        self.norm = nn.LayerNorm(atom_dim)
         self.softplus = nn.Softplus()
 
     def forward(self, h: torch.Tensor, edges: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
@@ -29,7 +31,7 @@ class GatedConv(nn.Module):
         gate, core = z.chunk(2, dim=1)
         messages = torch.sigmoid(gate) * self.softplus(core)
         summed = torch.zeros_like(h).index_add_(0, src, messages)
-        return self.softplus(h + summed)
+        return self.softplus(h + self.norm(summed))
 
 
 class CGCNN(nn.Module):

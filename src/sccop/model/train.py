@@ -1,0 +1,144 @@
+"""Training an ensemble of CGCNNs on backend energies during the run.
+
+Per round: drop non-finite targets and those above mean + 3 sigma, normalise the rest, then train each
+member with Adam on its own random train/validation split, keeping the weights of its best validation
+epoch (early stopping). Members start from the previous round's weights when given (warm start) and
+from fresh random weights otherwise. The round stops at `max_seconds`, shared among the members.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from sccop.config import GraphConfig, ModelConfig, TrainConfig
+from sccop.graph.crystal_graph import CrystalGraph, batch_graphs
+from sccop.model.cgcnn import CGCNN, to_tensors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ensemble:
+    """Trained members and the target normalisation (energies in eV/atom)."""
+
+    members: list[CGCNN]
+    mean: float
+    std: float
+    graph: GraphConfig = field(default_factory=GraphConfig)
+
+    def _batches(self, graphs: list[CrystalGraph], size: int = 256):
+        for start in range(0, len(graphs), size):
+            yield to_tensors(batch_graphs(graphs[start : start + size]), self.graph)
+
+    @torch.no_grad()
+    def predict(self, graphs: list[CrystalGraph]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, spread) of the members' energies per atom for each graph."""
+        preds = []
+        for member in self.members:
+            member.eval()
+            preds.append(np.concatenate([member(b).numpy() for b in self._batches(graphs)]))
+        values = np.array(preds) * self.std + self.mean
+        return values.mean(axis=0), values.std(axis=0)
+
+    @torch.no_grad()
+    def crystal_vectors(self, graphs: list[CrystalGraph]) -> np.ndarray:
+        """Crystal vectors of the first member (the landscape coordinates), one row per graph."""
+        member = self.members[0]
+        member.eval()
+        return np.concatenate([member.crystal_vectors(b).numpy() for b in self._batches(graphs)])
+
+
+@dataclass
+class TrainReport:
+    used: int
+    dropped: int
+    seconds: float
+    epochs: list[int]
+    validation_mae: list[float]  # eV/atom, per member, at its best epoch
+
+
+def clean_targets(energies: np.ndarray, sigma: float) -> np.ndarray:
+    """Mask of the targets kept: finite and not above mean + sigma * std."""
+    energies = np.asarray(energies, dtype=float)
+    keep = np.isfinite(energies)
+    if keep.sum() > 2:
+        mu, sd = energies[keep].mean(), energies[keep].std()
+        keep &= energies <= mu + sigma * sd
+    return keep
+
+
+def train_ensemble(
+    graphs: list[CrystalGraph],
+    energies: np.ndarray,
+    config: TrainConfig | None = None,
+    rng: np.random.Generator | None = None,
+    *,
+    previous: Ensemble | None = None,
+    model: ModelConfig | None = None,
+    graph: GraphConfig | None = None,
+) -> tuple[Ensemble, TrainReport]:
+    """Train `config.members` CGCNNs on (graph, energy per atom) pairs; returns the ensemble and a report."""
+    config = config or TrainConfig()
+    rng = rng or np.random.default_rng(0)
+    graph = graph or GraphConfig()
+    start = time.perf_counter()
+    keep = clean_targets(energies, config.outlier_sigma)
+    graphs = [g for g, k in zip(graphs, keep) if k]
+    y = np.asarray(energies, dtype=float)[keep]
+    if len(y) < 4:
+        raise ValueError(f"need at least 4 usable energies to train, got {len(y)}")
+    mean, std = float(y.mean()), float(y.std()) or 1.0
+    target = (y - mean) / std
+    members, epochs, maes = [], [], []
+    budget = config.max_seconds / config.members
+    for m in range(config.members):
+        torch.manual_seed(int(rng.integers(2**31)))
+        net = CGCNN(model, graph)
+        if previous is not None and m < len(previous.members):
+            net.load_state_dict(previous.members[m].state_dict())
+        order = rng.permutation(len(y))
+        n_val = max(1, int(round(config.validation_fraction * len(y))))
+        val, train = order[:n_val], order[n_val:]
+        val_batch = to_tensors(batch_graphs([graphs[i] for i in val]), graph)
+        val_y = torch.as_tensor(target[val], dtype=torch.float32)
+        opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
+        best, best_state, best_epoch, waited = np.inf, copy.deepcopy(net.state_dict()), 0, 0
+        member_start = time.perf_counter()
+        epoch = 0
+        for epoch in range(1, config.epochs + 1):
+            net.train()
+            for b in range(0, len(train), config.batch_size):
+                idx = train[b : b + config.batch_size]
+                batch = to_tensors(batch_graphs([graphs[i] for i in idx]), graph)
+                loss = torch.nn.functional.mse_loss(net(batch), torch.as_tensor(target[idx], dtype=torch.float32))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            train = train[rng.permutation(len(train))]
+            net.eval()
+            with torch.no_grad():
+                val_loss = float(torch.nn.functional.l1_loss(net(val_batch), val_y))
+            if val_loss < best - 1e-6:
+                best, best_state, best_epoch, waited = val_loss, copy.deepcopy(net.state_dict()), epoch, 0
+            else:
+                waited += 1
+            if waited >= config.patience or time.perf_counter() - member_start > budget:
+                break
+        net.load_state_dict(best_state)
+        members.append(net)
+        epochs.append(best_epoch)
+        maes.append(best * std)
+    report = TrainReport(
+        used=len(y), dropped=int((~keep).sum()), seconds=time.perf_counter() - start, epochs=epochs, validation_mae=maes
+    )
+    log.info(
+        "trained %d members on %d energies (%d dropped) in %.1f s; validation MAE %s eV/atom",
+        len(members), report.used, report.dropped, report.seconds, ", ".join(f"{x:.3f}" for x in maes),
+    )
+    return Ensemble(members=members, mean=mean, std=std, graph=graph), report
