@@ -117,3 +117,15 @@ class TrainConfig:
     patience: int = _f(30, "Epochs without a better validation loss before stopping.")
     outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
     max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")
+
+
+@dataclass(frozen=True)
+class LandscapeConfig:
+    """Landscape partition and candidate selection (sccop.landscape)."""
+
+    components: int = _f(8, "KernelPCA components (rbf kernel) of the crystal vectors.")
+    clusters: int = _f(10, "KMeans regions of the landscape.")
+    per_cluster: int = _f(3, "Representatives kept per region.")
+    vector_tolerance: float = _f(1e-3, "Crystal vectors closer than this (relative) are duplicates.")
+    use_matcher: bool = _f(True, "Also merge duplicates with pymatgen's StructureMatcher.")
+    uncertainty_weight: float = _f(0.0, "kappa in the lower confidence bound E - kappa * sigma for selection.")

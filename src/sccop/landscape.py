@@ -1,0 +1,109 @@
+"""Partition of the energy landscape and selection of diverse low-energy candidates.
+
+Crystal vectors from the network -> KernelPCA (rbf) -> KMeans regions. Each region keeps its lowest
+predicted structures, taken in turn from its space groups so one group cannot fill it. Duplicates go
+first by crystal-vector distance (cheap), then by pymatgen's StructureMatcher.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from sccop.config import LandscapeConfig
+
+
+def _centre(vectors: np.ndarray) -> np.ndarray:
+    """Centred and divided by one overall scale. Not per feature: that would blow near-constant
+    components (noise) up to the size of the informative ones."""
+    centred = vectors - vectors.mean(axis=0)
+    scale = float(centred.std())
+    return centred / scale if scale > 0 else centred
+
+
+def partition(vectors: np.ndarray, config: LandscapeConfig | None = None, rng: np.random.Generator | None = None):
+    """(labels, embedding): a KMeans region per structure and its KernelPCA coordinates."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import KernelPCA
+
+    config = config or LandscapeConfig()
+    rng = rng or np.random.default_rng(0)
+    vectors = np.asarray(vectors, dtype=float)
+    n = len(vectors)
+    if n == 0:
+        return np.empty(0, dtype=int), np.empty((0, config.components))
+    scaled = _centre(vectors)
+    components = min(config.components, max(1, n - 1))
+    embedding = KernelPCA(n_components=components, kernel="rbf", random_state=int(rng.integers(2**31))).fit_transform(scaled)
+    k = min(config.clusters, n)
+    labels = KMeans(n_clusters=k, n_init=10, random_state=int(rng.integers(2**31))).fit_predict(embedding)
+    return labels, embedding
+
+
+def representatives(
+    labels: np.ndarray, energies: np.ndarray, spacegroups: np.ndarray, per_cluster: int
+) -> list[int]:
+    """Per region, up to `per_cluster` structures: lowest energy first, taking space groups in turn."""
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        by_group: dict[int, list[int]] = defaultdict(list)
+        for i in members[np.argsort(energies[members], kind="stable")]:
+            by_group[int(spacegroups[i])].append(int(i))
+        queues = sorted(by_group.values(), key=lambda q: energies[q[0]])  # best group first
+        picked: list[int] = []
+        while len(picked) < per_cluster and any(queues):
+            for q in queues:
+                if q and len(picked) < per_cluster:
+                    picked.append(q.pop(0))
+        chosen.extend(picked)
+    return chosen
+
+
+def deduplicate(indices: list[int], vectors: np.ndarray, structures=None, config: LandscapeConfig | None = None) -> list[int]:
+    """Drop later indices whose crystal vector (or, with `structures`, StructureMatcher) matches an earlier one."""
+    config = config or LandscapeConfig()
+    vectors = np.asarray(vectors, dtype=float)
+    scale = float(np.abs(vectors).mean()) or 1.0
+    kept: list[int] = []
+    for i in indices:
+        if any(np.linalg.norm(vectors[i] - vectors[j]) < config.vector_tolerance * scale for j in kept):
+            continue
+        kept.append(i)
+    if structures is None or not config.use_matcher:
+        return kept
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    matcher = StructureMatcher()
+    unique: list[int] = []
+    for i in kept:
+        if not any(matcher.fit(structures[i], structures[j]) for j in unique):
+            unique.append(i)
+    return unique
+
+
+def select(
+    energies: np.ndarray,
+    vectors: np.ndarray,
+    count: int,
+    *,
+    uncertainty: np.ndarray | None = None,
+    config: LandscapeConfig | None = None,
+    rng: np.random.Generator | None = None,
+) -> list[int]:
+    """`count` diverse low-energy candidates: KMeans into `count` groups, the lowest bound of each.
+
+    The bound is E - kappa * sigma (kappa = uncertainty_weight), so uncertain structures get a bonus.
+    """
+    from sklearn.cluster import KMeans
+
+    config = config or LandscapeConfig()
+    rng = rng or np.random.default_rng(0)
+    energies = np.asarray(energies, dtype=float)
+    score = energies - config.uncertainty_weight * (uncertainty if uncertainty is not None else 0.0)
+    scaled = _centre(np.asarray(vectors, dtype=float))
+    k = min(count, len(energies))
+    labels = KMeans(n_clusters=k, n_init=10, random_state=int(rng.integers(2**31))).fit_predict(scaled)
+    picks = [int(np.flatnonzero(labels == c)[np.argmin(score[labels == c])]) for c in range(k)]
+    return sorted(picks, key=lambda i: score[i])
