@@ -129,3 +129,15 @@ class LandscapeConfig:
     vector_tolerance: float = _f(1e-3, "Crystal vectors closer than this (relative) are duplicates.")
     use_matcher: bool = _f(True, "Also merge duplicates with pymatgen's StructureMatcher.")
     uncertainty_weight: float = _f(0.0, "kappa in the lower confidence bound E - kappa * sigma for selection.")
+
+
+@dataclass(frozen=True)
+class AnnealConfig:
+    """Simulated annealing on the asymmetric-unit grid (sccop.anneal)."""
+
+    t0: float = _f(1.0, "Starting temperature in units of predicted eV/atom (SCCOP's default).")
+    decay: float = _f(0.97, "Geometric cooling factor per step.")
+    steps: int = _f(75, "Steps per chain.")
+    restarts: int = _f(10, "Chains run from each start.")
+    swap_share: float = _f(0.3, "Share of proposals that swap the elements of two orbits (else relocate one).")
+    proposal_tries: int = _f(20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).")
