@@ -56,3 +56,21 @@ def test_batching_does_not_change_a_structure_score(structures):
     together = predict(model, graphs)
     alone = np.array([predict(model, [g])[0] for g in graphs])
     np.testing.assert_allclose(together, alone, atol=1e-10)
+
+
+def test_centre_neighbour_list_matches_ase():
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    from sccop.config import GraphConfig
+    from sccop.graph.crystal_graph import _neighbours
+
+    atoms = bulk("NaCl", "rocksalt", a=5.6) * (1, 2, 1)
+    atoms.rattle(0.1, seed=1)
+    i, j, d = _neighbours(atoms, np.arange(len(atoms)), GraphConfig())
+    ref_i, ref_j, ref_d = neighbor_list("ijd", atoms, 8.0)
+    ours = sorted(zip(i.tolist(), j.tolist(), np.round(d, 8).tolist()))
+    theirs = sorted(zip(ref_i.tolist(), ref_j.tolist(), np.round(ref_d, 8).tolist()))
+    assert ours == theirs
+    only = _neighbours(atoms, np.array([2]), GraphConfig())
+    assert set(only[0].tolist()) == {2} and len(only[2]) == (ref_i == 2).sum()

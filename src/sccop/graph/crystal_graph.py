@@ -52,16 +52,37 @@ def _select(i: np.ndarray, d: np.ndarray, centres: np.ndarray, config: GraphConf
     return np.concatenate(keep) if keep else np.empty(0, dtype=int)
 
 
-def _neighbours(atoms, config: GraphConfig):
-    from ase.neighborlist import neighbor_list
+def _neighbours(atoms, centres: np.ndarray, config: GraphConfig):
+    """(i, j, d) for every atom j (any periodic image) within the cutoff of each centre atom i.
 
-    return neighbor_list("ijd", atoms, config.cutoff, self_interaction=False)
+    Only the centres' rows are computed: for the asymmetric-unit graph that is one atom per orbit
+    instead of the whole cell. Image shifts are bounded per axis by cutoff * |b_k| (reciprocal rows).
+    """
+    import math
+
+    cell = np.asarray(atoms.cell[:], dtype=float)
+    frac = atoms.get_scaled_positions(wrap=True)
+    recip = np.linalg.inv(cell).T
+    ranges = []
+    for k in range(3):
+        if atoms.pbc[k]:
+            reach = int(math.ceil(config.cutoff * np.linalg.norm(recip[k]))) + 1
+            ranges.append(np.arange(-reach, reach + 1))
+        else:
+            ranges.append(np.array([0]))
+    shifts = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3)
+    images = (frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ cell  # (S * N, 3)
+    j_all = np.tile(np.arange(len(atoms)), len(shifts))
+    pos = frac[centres] @ cell
+    d = np.linalg.norm(images[None, :, :] - pos[:, None, :], axis=2)  # (C, S * N)
+    ci, cj = np.nonzero((d < config.cutoff) & (d > 1e-8))
+    return np.asarray(centres)[ci], j_all[cj], d[ci, cj]
 
 
 def cell_graph(atoms, config: GraphConfig | None = None) -> CrystalGraph:
     """Every atom a node (weight 1)."""
     config = config or GraphConfig()
-    i, j, d = _neighbours(atoms, config)
+    i, j, d = _neighbours(atoms, np.arange(len(atoms)), config)
     rows = _select(i, d, np.arange(len(atoms)), config)
     return CrystalGraph(
         numbers=atoms.numbers.copy(),
@@ -83,7 +104,7 @@ def au_graph(structure, config: GraphConfig | None = None) -> CrystalGraph:
     mult = structure.multiplicities()
     first = np.concatenate([[0], np.cumsum(mult)[:-1]])  # the representative opens each orbit's block
     atom_orbit = np.repeat(np.arange(len(mult)), mult)
-    i, j, d = _neighbours(atoms, config)
+    i, j, d = _neighbours(atoms, first, config)
     rows = _select(i, d, first, config)
     return CrystalGraph(
         numbers=atoms.numbers[first],
