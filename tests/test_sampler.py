@@ -104,6 +104,9 @@ def test_rocksalt_from_two_atoms():
     assert len(structure.to_atoms(primitive=False)) == 8
     assert sorted(structure.wyckoff_labels()) == ["4a", "4b"]
     assert check_symmetry(structure).found == 225
+    pmg = structure.to_structure()
+    assert len(pmg) == 2 and pmg.composition.reduced_formula == "NaCl"
+    assert len(structure.to_structure(primitive=False)) == 8
 
 
 def test_same_seed_same_structures():

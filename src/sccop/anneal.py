@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sccop.composition import element_data
+from sccop.composition import distance_limits
 from sccop.config import AnnealConfig
 from sccop.sampling.structure import SymmetricStructure
 from sccop.symmetry.grid import GridDistances
@@ -24,15 +24,13 @@ class DistanceRule:
 
     def __init__(self, structure: SymmetricStructure, distance_factor: float):
         elements = sorted({o.element for o in structure.orbits})
-        radii = {e: element_data(e).radius for e in elements}
-        self.factor = distance_factor
-        self.radii = radii
-        cutoff = 2 * distance_factor * max(radii.values()) + 1e-6
-        self.distances = GridDistances(structure.grid, structure.lattice, cutoff)
+        self.index = {e: k for k, e in enumerate(elements)}
+        self.limits = distance_limits(elements, distance_factor)
+        self.distances = GridDistances(structure.grid, structure.lattice, float(self.limits.max()) + 1e-6)
         self.self_distance = self.distances.site_self_distance()
 
     def limit(self, a: str, b: str) -> float:
-        return self.factor * (self.radii[a] + self.radii[b])
+        return float(self.limits[self.index[a], self.index[b]])
 
     def ok(self, structure: SymmetricStructure, changed: list[int]) -> bool:
         """True when the orbits in `changed` keep the rule with themselves and with every other orbit."""

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from sccop.errors import SccopInputError
 
 
@@ -139,6 +141,12 @@ def element_data(symbol: str) -> ElementData:
     chi = 0.0 if chi is None or math.isnan(chi) else float(chi)
     ea = 0.0 if ea is None or math.isnan(ea) else float(ea)
     return ElementData(symbol, float(radius), chi, ea)
+
+
+def distance_limits(elements: list[str], factor: float) -> np.ndarray:
+    """Matrix of the smallest allowed distances f (r_i + r_j) between the given elements (Angstrom)."""
+    radii = np.array([element_data(el).radius for el in elements])
+    return factor * (radii[:, None] + radii[None, :])
 
 
 # SCCOP's window coefficients: (dense factor window, regression coefficients, regression window).

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sccop.composition import Composition, element_data, volume_window
+from sccop.composition import Composition, distance_limits, element_data, volume_window
 from sccop.config import SamplerConfig
 from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
@@ -37,12 +37,6 @@ class SamplerStats:
     structures: int = 0
     gave_up: int = 0
 
-    def merge(self, other: SamplerStats) -> None:
-        self.attempts.update(other.attempts)
-        self.failures.update(other.failures)
-        self.structures += other.structures
-        self.gave_up += other.gave_up
-
 
 class Sampler:
     """Samples SymmetricStructures of one composition over allowed groups and cell sizes.
@@ -59,7 +53,7 @@ class Sampler:
             raise SccopInputError("no cell size to sample")
         self.elements = list(composition.elements)
         radii = np.array([element_data(el).radius for el in self.elements])
-        self.min_dist = config.distance_factor * (radii[:, None] + radii[None, :])
+        self.min_dist = distance_limits(self.elements, config.distance_factor)
         weights = np.array([n for _, n in composition.counts], dtype=float)
         mean_radius = float((weights * radii).sum() / weights.sum())
         self.spacing = config.grid_spacing * 2.0 * mean_radius

@@ -59,21 +59,21 @@ class SymmetryGrid:
 
     def frac_coords(self, point_ids: np.ndarray) -> np.ndarray:
         """Fractional coordinates (conventional cell) of grid points."""
-        p = self.points[point_ids]
-        frac = np.empty(p.shape, dtype=float)
-        frac[:, 0] = p[:, 0] / self.divisions[0]
-        frac[:, 1] = p[:, 1] / self.divisions[1]
-        if self.z_frac is None:
-            frac[:, 2] = p[:, 2] / self.divisions[2]
-        else:
-            frac[:, 2] = np.asarray(self.z_frac)[p[:, 2]]
-        return frac
+        return _frac(self.points[point_ids], self.divisions, self.z_frac)
 
     def __post_init__(self) -> None:
         by_wyckoff: dict[int, np.ndarray] = {}
         for w in np.unique(self.site_wyckoff):
             by_wyckoff[int(w)] = np.flatnonzero(self.site_wyckoff == w)
         object.__setattr__(self, "_sites_by_wyckoff", by_wyckoff)
+
+
+def _frac(points: np.ndarray, divisions, z_frac) -> np.ndarray:
+    """Fractional coordinates of integer grid points; in 2D the third index picks a z level."""
+    frac = points / np.asarray(divisions, dtype=float)
+    if z_frac is not None:
+        frac[:, 2] = np.asarray(z_frac)[points[:, 2]]
+    return frac
 
 
 def grid_divisions(group: GroupInfo, lengths: tuple[float, float, float], spacing: float) -> tuple[int, int, int]:
@@ -119,7 +119,7 @@ def _build_grid(number: int, dim: int, divisions: tuple[int, int, int], z_frac: 
     multiplicity = np.bincount(point_site)
     # Wyckoff position of each site: the position of equal multiplicity whose representative subspace
     # contains some point of the orbit (projection(p) == p modulo 1).
-    frac = idx / n if dim == 3 else np.column_stack([idx[:, 0] / n[0], idx[:, 1] / n[1], np.asarray(z_frac)[idx[:, 2]]])
+    frac = _frac(idx, divisions, z_frac if dim == 2 else None)
     site_wyckoff = np.full(len(site_rep), -1, dtype=np.int64)
     point_mult = multiplicity[point_site]
     for wp in group.wyckoffs:

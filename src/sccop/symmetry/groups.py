@@ -84,15 +84,8 @@ class GroupInfo:
     denominators: tuple[int, int, int]  # grid divisions per axis must be multiples of these
     tied_axes: tuple[tuple[int, ...], ...]  # axes that operations mix, so their divisions must be equal
 
-    @property
-    def crystal_system(self) -> str:
-        return self.lattice_system
-
     def to_primitive_matrix(self) -> np.ndarray:
         return CENTRING_TO_PRIMITIVE[self.centring]
-
-    def label(self) -> str:
-        return f"{self.symbol} ({'plane group' if self.dim == 2 else 'space group'} {self.number})"
 
 
 def _denominator(x: float, limit: int = 48) -> int:
