@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from ase import Atoms
 
 from sccop.composition import parse_composition
 from sccop.config import SamplerConfig
@@ -63,14 +64,41 @@ def test_centre_neighbour_list_matches_ase():
     from ase.neighborlist import neighbor_list
 
     from sccop.config import GraphConfig
-    from sccop.graph.crystal_graph import _neighbours
+    from sccop.graph.crystal_graph import _pairs_within
 
     atoms = bulk("NaCl", "rocksalt", a=5.6) * (1, 2, 1)
     atoms.rattle(0.1, seed=1)
-    i, j, d = _neighbours(atoms, np.arange(len(atoms)), GraphConfig())
+    cell, frac, pbc = atoms.cell[:], atoms.get_scaled_positions(), np.array(atoms.pbc)
+    i, j, d = _pairs_within(cell, frac, pbc, np.arange(len(atoms)), 8.0)
     ref_i, ref_j, ref_d = neighbor_list("ijd", atoms, 8.0)
     ours = sorted(zip(i.tolist(), j.tolist(), np.round(d, 8).tolist()))
     theirs = sorted(zip(ref_i.tolist(), ref_j.tolist(), np.round(ref_d, 8).tolist()))
     assert ours == theirs
-    only = _neighbours(atoms, np.array([2]), GraphConfig())
+    only = _pairs_within(cell, frac, pbc, np.array([2]), 8.0)
     assert set(only[0].tolist()) == {2} and len(only[2]) == (ref_i == 2).sum()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_growing_radius_keeps_the_full_cutoff_edges(seed):
+    """The adaptive search radius selects exactly the edges the full 8 A list would give."""
+    from sccop.config import GraphConfig
+
+    from sccop.graph.crystal_graph import _nearest, _pairs_within
+
+    rng = np.random.default_rng(seed)
+    cell = np.diag(rng.uniform(2.5, 9.0, 3)) + rng.uniform(-1.0, 1.0, (3, 3))
+    frac, pbc = rng.random((5, 3)), np.array([True, True, True])
+    if seed % 2:  # a special position: an exact tie among the neighbours
+        frac[1] = frac[0] + 0.5
+    centres = np.arange(5)
+    config = GraphConfig()
+    i, j, d = _nearest(cell, frac, pbc, centres, config)
+    fast = sorted(zip(i.tolist(), j.tolist(), np.round(d, 8).tolist()))
+    # Reference: every pair within the full 8 A, then the 12 nearest per centre with ties kept.
+    fi, fj, fd = _pairs_within(cell, frac, pbc, centres, 8.0)
+    full = []
+    for c in centres:
+        dc = np.sort(fd[fi == c])
+        limit = dc[min(11, len(dc) - 1)] + config.tie_tolerance
+        full += [(c, jj, round(dd, 8)) for jj, dd in zip(fj[fi == c].tolist(), fd[fi == c].tolist()) if dd <= limit]
+    assert fast == sorted(full) and len(fast) >= 12 * len(centres)

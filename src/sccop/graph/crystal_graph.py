@@ -14,6 +14,7 @@ computes on the whole cell, with one node per orbit instead of one per atom.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,83 +36,105 @@ class CrystalGraph:
         return len(self.numbers)
 
 
-def _select(i: np.ndarray, d: np.ndarray, centres: np.ndarray, config: GraphConfig) -> np.ndarray:
-    """Indices of neighbour-list rows kept for each centre: the k nearest, ties with the k-th included."""
-    order = np.lexsort((d, i))
-    i_sorted, d_sorted = i[order], d[order]
-    keep = []
-    starts = np.searchsorted(i_sorted, centres, side="left")
-    ends = np.searchsorted(i_sorted, centres, side="right")
-    for s, e in zip(starts, ends):
-        if e - s <= config.neighbours:
-            keep.append(order[s:e])
-            continue
-        limit = d_sorted[s + config.neighbours - 1] + config.tie_tolerance
-        last = s + int(np.searchsorted(d_sorted[s:e], limit, side="right"))
-        keep.append(order[s:last])
-    return np.concatenate(keep) if keep else np.empty(0, dtype=int)
+@lru_cache(maxsize=512)
+def _shift_box(reach: tuple[int, int, int]) -> np.ndarray:
+    """All integer lattice shifts with |n_k| <= reach[k]."""
+    ranges = [np.arange(-r, r + 1) for r in reach]
+    return np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3).astype(float)
 
 
-def _neighbours(atoms, centres: np.ndarray, config: GraphConfig):
-    """(i, j, d) for every atom j (any periodic image) within the cutoff of each centre atom i.
+def _pairs_within(cell, frac, pbc, centres, radius):
+    """(i, j, d) for every atom j (any periodic image) within `radius` of each centre atom i."""
+    recip_norms = np.linalg.norm(np.linalg.inv(cell), axis=0)
+    # Differences are wrapped into [-0.5, 0.5), so half a cell more reach covers every image.
+    reach = tuple(int(np.ceil(radius * recip_norms[k] + 0.5)) if pbc[k] else 0 for k in range(3))
+    shifts = _shift_box(reach) @ cell
+    delta = frac[None, :, :] - frac[centres][:, None, :]  # (C, N, 3)
+    delta -= np.round(delta) * pbc
+    delta = delta @ cell
+    # An image can only be in range when its lattice shift is shorter than radius + the longest difference.
+    longest = radius + np.sqrt(np.einsum("cnk,cnk->cn", delta, delta).max())
+    shifts = shifts[np.einsum("sk,sk->s", shifts, shifts) < longest * longest]
+    cart = delta[:, :, None, :] + shifts[None, None, :, :]  # (C, N, S, 3)
+    d2 = np.einsum("cnsk,cnsk->cns", cart, cart)
+    inside = (d2 < radius * radius) & (d2 > 1e-16)
+    ci, cj, _ = np.nonzero(inside)
+    return np.asarray(centres)[ci], cj, np.sqrt(d2[inside])
+
+
+def _nearest(cell, frac, pbc, centres, config: GraphConfig):
+    """Edges (i, j, d) from each centre atom i to its k nearest atoms j (any periodic image), atoms
+    tied with the k-th included, within `cutoff`.
 
     Only the centres' rows are computed: for the asymmetric-unit graph that is one atom per orbit
-    instead of the whole cell. Image shifts are bounded per axis by cutoff * |b_k| (reciprocal rows).
+    instead of the whole cell. The search starts at a radius that usually holds the k nearest
+    neighbours and grows up to `cutoff`; a radius is accepted only when every centre's k-th nearest
+    neighbour plus the tie tolerance lies strictly inside it, so the edges are exactly those the full
+    cutoff would give.
     """
-    import math
-
-    cell = np.asarray(atoms.cell[:], dtype=float)
-    frac = atoms.get_scaled_positions(wrap=True)
-    recip = np.linalg.inv(cell).T
-    ranges = []
-    for k in range(3):
-        if atoms.pbc[k]:
-            reach = int(math.ceil(config.cutoff * np.linalg.norm(recip[k]))) + 1
-            ranges.append(np.arange(-reach, reach + 1))
-        else:
-            ranges.append(np.array([0]))
-    shifts = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3)
-    images = (frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ cell  # (S * N, 3)
-    j_all = np.tile(np.arange(len(atoms)), len(shifts))
-    pos = frac[centres] @ cell
-    d = np.linalg.norm(images[None, :, :] - pos[:, None, :], axis=2)  # (C, S * N)
-    ci, cj = np.nonzero((d < config.cutoff) & (d > 1e-8))
-    return np.asarray(centres)[ci], j_all[cj], d[ci, cj]
+    centres = np.asarray(centres)
+    k, tol = config.neighbours, config.tie_tolerance
+    radius = config.cutoff
+    if pbc.all():
+        # A sphere holding about 2k atoms at the cell's mean density.
+        volume = abs(np.linalg.det(cell))
+        radius = min(config.cutoff, (6.0 * k * volume / (4.0 * np.pi * len(frac))) ** (1 / 3) + 0.5)
+    while True:
+        i, j, d = _pairs_within(cell, frac, pbc, centres, radius)
+        order = np.lexsort((d, i))
+        i, j, d = i[order], j[order], d[order]
+        starts = np.searchsorted(i, centres, side="left")
+        ends = np.searchsorted(i, centres, side="right")
+        keep, enough = [], True
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            if e - s < k or d[s + k - 1] + tol >= radius:
+                if radius < config.cutoff:
+                    enough = False
+                    break
+                if e - s <= k:
+                    keep.append(np.arange(s, e))
+                    continue
+            limit = d[s + k - 1] + tol
+            keep.append(np.arange(s, s + int(np.searchsorted(d[s:e], limit, side="right"))))
+        if enough:
+            rows = np.concatenate(keep) if keep else np.empty(0, dtype=int)
+            return i[rows], j[rows], d[rows]
+        radius = min(config.cutoff, radius * 1.5)
 
 
 def cell_graph(atoms, config: GraphConfig | None = None) -> CrystalGraph:
     """Every atom a node (weight 1)."""
     config = config or GraphConfig()
-    i, j, d = _neighbours(atoms, np.arange(len(atoms)), config)
-    rows = _select(i, d, np.arange(len(atoms)), config)
+    cell = np.asarray(atoms.cell[:], dtype=float)
+    frac = atoms.get_scaled_positions(wrap=True)
+    i, j, d = _nearest(cell, frac, np.asarray(atoms.pbc, dtype=bool), np.arange(len(atoms)), config)
     return CrystalGraph(
         numbers=atoms.numbers.copy(),
         weights=np.ones(len(atoms)),
-        src=i[rows],
-        dst=j[rows],
-        distances=d[rows],
+        src=i,
+        dst=j,
+        distances=d,
     )
 
 
 def au_graph(structure, config: GraphConfig | None = None) -> CrystalGraph:
     """One node per occupied orbit of a SymmetricStructure (weight = its multiplicity per conventional cell)."""
-    from ase import Atoms
+    from ase.data import atomic_numbers
 
     config = config or GraphConfig()
-    lattice, symbols, frac = structure.conventional()
-    pbc = True if structure.grid.periodic_z else (True, True, False)
-    atoms = Atoms(symbols=symbols, scaled_positions=frac, cell=lattice, pbc=pbc)
+    lattice, _, frac = structure.conventional()
+    pbc = np.array([True, True, structure.grid.periodic_z])
     mult = structure.multiplicities()
     first = np.concatenate([[0], np.cumsum(mult)[:-1]])  # the representative opens each orbit's block
     atom_orbit = np.repeat(np.arange(len(mult)), mult)
-    i, j, d = _neighbours(atoms, first, config)
-    rows = _select(i, d, first, config)
+    frac = frac % 1.0 if pbc.all() else np.concatenate([frac[:, :2] % 1.0, frac[:, 2:]], axis=1)
+    i, j, d = _nearest(np.asarray(lattice, dtype=float), frac, pbc, first, config)
     return CrystalGraph(
-        numbers=atoms.numbers[first],
+        numbers=np.array([atomic_numbers[o.element] for o in structure.orbits]),
         weights=mult.astype(float),
-        src=atom_orbit[i[rows]],
-        dst=atom_orbit[j[rows]],
-        distances=d[rows],
+        src=atom_orbit[i],
+        dst=atom_orbit[j],
+        distances=d,
     )
 
 
