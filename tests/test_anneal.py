@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sccop.anneal import DistanceRule, anneal
-from sccop.composition import parse_composition
+from sccop.composition import element_data, parse_composition
 from sccop.config import AnnealConfig, SamplerConfig
 from sccop.sampling.sampler import Sampler
 from sccop.sampling.structure import Orbit
@@ -63,3 +63,59 @@ def test_moves_keep_the_distance_rule():
         rule = DistanceRule(s, 0.7)
         assert rule.ok(s, list(range(len(s.orbits))))
         assert s.to_atoms().get_chemical_formula(empirical=True) == "O3SrTi"
+
+
+@pytest.mark.parametrize(
+    "formula, units, groups, dim",
+    [
+        ("MgO", [4], (2, 14, 62, 139, 166, 194, 225), 3),  # triclinic ... cubic, rhombohedral on hexagonal axes
+        ("MoS2", [1], (2, 5, 11, 13, 17), 2),  # oblique, rectangular, square, hexagonal layers
+    ],
+)
+def test_strain_moves_keep_symmetry_and_the_distance_rule(formula, units, groups, dim):
+    from sccop.anneal import Rules, propose
+    from sccop.sampling.validate import check_symmetry, min_distance_ratio
+
+    config = SamplerConfig(spacegroups=groups, dim=dim) if dim == 2 else SamplerConfig(spacegroups=groups)
+    sampler = Sampler(parse_composition(formula), units, config)
+    strain_only = AnnealConfig(strain_share=1.0, strain_size=0.05)
+    rules = Rules(0.7)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _, start in sampler.sample(20, seed=3):
+        moved = propose(start, rules(start), strain_only, rng)
+        if moved is None:
+            continue
+        seen.add(start.spacegroup)
+        assert moved.orbits == start.orbits and not np.allclose(moved.lattice, start.lattice)
+        if dim == 2:  # the layer normal and vacuum stay
+            assert np.allclose(moved.lattice[2], start.lattice[2])
+        check = check_symmetry(moved)
+        assert check.keeps_all_operations, (start.spacegroup, check)
+        radii = {el: element_data(el).radius for el in {o.element for o in start.orbits}}
+        assert min_distance_ratio(moved.to_atoms(primitive=False), radii) >= 0.7 - 1e-9
+    assert len(seen) >= 3
+
+
+def test_whole_cell_rule_agrees_with_the_grid_rule():
+    from sccop.anneal import Rules
+
+    sampler = Sampler(parse_composition("SrTiO3"), [2], SamplerConfig())
+    rules = Rules(0.7)
+    rng = np.random.default_rng(1)
+    agree = broken = 0
+    for _, s in sampler.sample(15, seed=4):
+        rule = rules(s)
+        assert rule.ok_everywhere(s)
+        # Move an orbit anywhere, ignoring the rule, and compare the two checks.
+        for _ in range(5):
+            i = int(rng.integers(len(s.orbits)))
+            same = np.flatnonzero(s.grid.site_multiplicity == s.multiplicities()[i])
+            moved = s.with_site(i, int(rng.choice(same)))
+            if len({o.site for o in moved.orbits}) < len(moved.orbits):
+                continue
+            grid_ok = rule.ok(moved, list(range(len(moved.orbits))))
+            assert grid_ok == rule.ok_everywhere(moved)
+            agree += 1
+            broken += not grid_ok
+    assert agree >= 30 and broken >= 3

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from ase import Atoms
 
 from sccop.composition import parse_composition
 from sccop.config import SamplerConfig

@@ -1,8 +1,8 @@
 """Simulated annealing on the asymmetric-unit grid, many chains in lockstep.
 
-A move relocates one orbit to a free grid site of the same multiplicity, or swaps the elements of two
-orbits of equal multiplicity; the lattice stays. A proposal is used only if it keeps the distance rule
-d_ij >= f (r_i + r_j). All chains propose, then one batched call scores every proposal
+A move relocates one orbit to a free grid site of the same multiplicity, swaps the elements of two
+orbits of equal multiplicity, or (a small share) strains the lattice within its lattice system. A
+proposal is used only if it keeps the distance rule d_ij >= f (r_i + r_j). All chains propose, then one batched call scores every proposal
 (`energy_fn(list of structures) -> energies per atom`), then each chain accepts by Metropolis at its
 temperature T = T0 decay^step. Each chain remembers the lowest structure it visited.
 """
@@ -15,6 +15,8 @@ import numpy as np
 
 from sccop.composition import distance_limits
 from sccop.config import AnnealConfig
+from sccop.graph.crystal_graph import _pairs_within
+from sccop.sampling.lattice import strain_lattice
 from sccop.sampling.structure import SymmetricStructure
 from sccop.symmetry.grid import GridDistances
 
@@ -49,14 +51,74 @@ class DistanceRule:
                     return False
         return True
 
+    def ok_everywhere(self, structure: SymmetricStructure) -> bool:
+        """True when every orbit keeps the rule in `structure`'s own lattice (used after a strain)."""
+        lattice, symbols, frac = structure.conventional()
+        mult = structure.multiplicities()
+        first = np.concatenate([[0], np.cumsum(mult)[:-1]])
+        pbc = np.array([True, True, structure.grid.periodic_z])
+        i, j, d = _pairs_within(np.asarray(lattice, dtype=float), frac, pbc, first, float(self.limits.max()))
+        kind = np.array([self.index[e] for e in symbols])
+        return bool(np.all(d >= self.limits[kind[i], kind[j]]))
 
-def propose(structure: SymmetricStructure, rule: DistanceRule, config: AnnealConfig, rng: np.random.Generator):
-    """A random valid neighbour of `structure`, or None when `proposal_tries` draws all broke the rule."""
+
+class Rules:
+    """Distance rules per (grid, lattice), built when a chain first needs one (strains change lattices)."""
+
+    def __init__(self, distance_factor: float, size: int = 256):
+        self.distance_factor = distance_factor
+        self.size = size
+        self._cache: dict = {}
+
+    def __call__(self, structure: SymmetricStructure) -> DistanceRule:
+        key = (id(structure.grid), structure.lattice.tobytes())
+        rule = self._cache.pop(key, None) or DistanceRule(structure, self.distance_factor)
+        self._cache[key] = rule  # most recently used last
+        if len(self._cache) > self.size:
+            self._cache.pop(next(iter(self._cache)))
+        return rule
+
+
+def _strained(structure: SymmetricStructure, rule: DistanceRule, config: AnnealConfig, reference_volume: float, rng):
+    lattice = strain_lattice(
+        structure.lattice, structure.group.lattice_system, config.strain_size, rng, layer=not structure.grid.periodic_z
+    )
+    if not np.all(np.isfinite(lattice)) or abs(np.linalg.det(lattice)) < 1e-6:
+        return None
+    candidate = SymmetricStructure(grid=structure.grid, lattice=lattice, orbits=structure.orbits)
+    if abs(_size(candidate) / reference_volume - 1.0) > config.max_volume_change:
+        return None
+    return candidate if rule.ok_everywhere(candidate) else None
+
+
+def _size(structure: SymmetricStructure) -> float:
+    """Cell volume (3D) or in-plane area (2D)."""
+    volume = abs(np.linalg.det(structure.lattice))
+    return volume if structure.grid.periodic_z else volume / np.linalg.norm(structure.lattice[2])
+
+
+def propose(
+    structure: SymmetricStructure,
+    rule: DistanceRule,
+    config: AnnealConfig,
+    rng: np.random.Generator,
+    reference_volume: float | None = None,
+):
+    """A random valid neighbour of `structure`, or None when `proposal_tries` draws all broke the rule.
+
+    `rule` must be the distance rule of `structure`'s lattice; strains are checked in the new lattice.
+    """
     grid = structure.grid
     orbits = structure.orbits
     mult = structure.multiplicities()
     for _ in range(config.proposal_tries):
-        if len(orbits) > 1 and rng.random() < config.swap_share:
+        draw = rng.random()
+        if draw < config.strain_share:
+            candidate = _strained(structure, rule, config, reference_volume or _size(structure), rng)
+            if candidate is not None:
+                return candidate
+            continue
+        if len(orbits) > 1 and draw < config.strain_share + config.swap_share:
             i, j = rng.choice(len(orbits), size=2, replace=False)
             if mult[i] != mult[j] or orbits[i].element == orbits[j].element:
                 continue
@@ -93,15 +155,15 @@ def anneal(
     """Anneal `restarts` chains from every start in lockstep; returns each chain's lowest structure."""
     config = config or AnnealConfig()
     rng = rng or np.random.default_rng(0)
-    rules = [DistanceRule(s, distance_factor) for s in starts]
+    rules = Rules(distance_factor)
     chains = [s for s in starts for _ in range(config.restarts)]
-    chain_rule = [rules[k] for k in range(len(starts)) for _ in range(config.restarts)]
+    reference = [_size(s) for s in chains]
     energy = np.asarray(energy_fn(chains), dtype=float)
     best, best_energy = list(chains), energy.copy()
     accepted = proposed = 0
     for step in range(config.steps):
         temperature = config.t0 * config.decay**step
-        proposals = [propose(c, r, config, rng) for c, r in zip(chains, chain_rule)]
+        proposals = [propose(c, rules(c), config, rng, v) for c, v in zip(chains, reference)]
         moving = [k for k, p in enumerate(proposals) if p is not None]
         if not moving:
             break

@@ -110,11 +110,13 @@ class TrainConfig:
     """Training the energy model during the run (sccop.model.train)."""
 
     members: int = _f(3, "Ensemble members; their spread is the uncertainty.")
-    epochs: int = _f(400, "Most epochs per member per round.")
-    batch_size: int = _f(32, "Structures per optimisation step.")
+    epochs: int = _f(600, "Most epochs per member per round.")
+    batch_size: int = _f(
+        32, "Most structures per optimisation step; small data sets use smaller batches (8 steps per epoch, at least 8)."
+    )
     learning_rate: float = _f(2e-3, "Adam learning rate.")
     validation_fraction: float = _f(0.2, "Share of the data held out per member for early stopping.")
-    patience: int = _f(30, "Epochs without a better validation loss before stopping.")
+    patience: int = _f(60, "Epochs without a better validation loss before stopping.")
     outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
     max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")
 
@@ -135,9 +137,12 @@ class LandscapeConfig:
 class AnnealConfig:
     """Simulated annealing on the asymmetric-unit grid (sccop.anneal)."""
 
-    t0: float = _f(1.0, "Starting temperature in units of predicted eV/atom (SCCOP's default).")
+X
     decay: float = _f(0.97, "Geometric cooling factor per step.")
     steps: int = _f(75, "Steps per chain.")
     restarts: int = _f(10, "Chains run from each start.")
     swap_share: float = _f(0.3, "Share of proposals that swap the elements of two orbits (else relocate one).")
+    strain_share: float = _f(0.1, "Share of proposals that strain the lattice (0 keeps every chain's lattice).")
+    strain_size: float = _f(0.03, "Largest relative change of a free cell length (and of a free angle, in radians).")
+    max_volume_change: float = _f(0.3, "Strains keep the volume within this relative change of the chain's start.")
     proposal_tries: int = _f(20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).")

@@ -108,13 +108,15 @@ def train_ensemble(
         val_batch = to_tensors(batch_graphs([graphs[i] for i in val]), graph)
         val_y = torch.as_tensor(target[val], dtype=torch.float32)
         opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
+        # A few labels in batches of 32 would give one optimiser step per epoch: aim for about 8.
+        batch_size = int(np.clip(len(train) // 8, min(8, config.batch_size), config.batch_size))
         best, best_state, best_epoch, waited = np.inf, copy.deepcopy(net.state_dict()), 0, 0
         member_start = time.perf_counter()
         epoch = 0
         for epoch in range(1, config.epochs + 1):
             net.train()
-            for b in range(0, len(train), config.batch_size):
-                idx = train[b : b + config.batch_size]
+            for b in range(0, len(train), batch_size):
+                idx = train[b : b + batch_size]
                 batch = to_tensors(batch_graphs([graphs[i] for i in idx]), graph)
                 loss = torch.nn.functional.mse_loss(net(batch), torch.as_tensor(target[idx], dtype=torch.float32))
                 opt.zero_grad()

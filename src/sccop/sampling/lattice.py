@@ -165,3 +165,39 @@ def _uniform_2d(system: str, window: tuple[float, float], rng: np.random.Generat
     b_over_a = ratio
     a = math.sqrt(area / (b_over_a * math.sin(math.radians(gamma))))
     return LatticeSample(a, a * b_over_a, c_length, 90.0, 90.0, gamma, "uniform")
+
+
+# Cell parameters (indices into a, b, c, alpha, beta, gamma) that vary together in each lattice system;
+# the rest stay. Angles fixed at 90 or 120 degrees by the system never vary; c of a layer never varies.
+FREE_PARAMETERS: dict[str, tuple[tuple[int, ...], ...]] = {
+    "cubic": ((0, 1, 2),),
+    "tetragonal": ((0, 1), (2,)),
+    "hexagonal": ((0, 1), (2,)),
+    "trigonal": ((0, 1), (2,)),
+    "orthorhombic": ((0,), (1,), (2,)),
+    "monoclinic": ((0,), (1,), (2,), (4,)),
+    "triclinic": ((0,), (1,), (2,), (3,), (4,), (5,)),
+    "oblique": ((0,), (1,), (5,)),
+    "rectangular": ((0,), (1,)),
+    "square": ((0, 1),),
+}
+
+
+def strain_lattice(
+    lattice: np.ndarray, lattice_system: str, size: float, rng: np.random.Generator, *, layer: bool = False
+) -> np.ndarray:
+    """A small random strain of `lattice` that keeps its lattice system (so every group operation holds).
+
+    Each free length (or set of lengths tied by the system) is scaled by 1 + U(-size, size) and each free
+    angle moved by U(-size, size) radians; the new cell comes from `cellpar_to_cell`, as sampled lattices do.
+    """
+    from ase.geometry import cell_to_cellpar
+
+    par = np.array(cell_to_cellpar(lattice), dtype=float)
+    for group in FREE_PARAMETERS[lattice_system]:
+        if layer:  # a layer's c (its normal and vacuum) stays
+            group = tuple(k for k in group if k != 2)
+        eps = rng.uniform(-size, size)
+        for k in group:
+            par[k] = par[k] * (1.0 + eps) if k < 3 else par[k] + math.degrees(eps)
+    return cellpar_to_cell(par)
