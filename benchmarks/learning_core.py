@@ -88,7 +88,7 @@ def main() -> None:
     test_g, test_y = graphs[-100:], y[-100:]
     print("(c) MgO 8 atoms, held-out 100: labels  model MAE  mean MAE  ratio (eV/atom)")
     for n in (30, 60, 120):
-        ens, report = train_ensemble(graphs[:n], y[:n], TrainConfig(max_seconds=60), np.random.default_rng(n))
+        ens, report = train_ensemble(graphs[:n], y[:n], TrainConfig(), np.random.default_rng(n))
         pred, _ = ens.predict(test_g)
         mae = np.abs(pred - test_y).mean()
         base = np.abs(np.median(y[:n]) - test_y).mean()
@@ -96,7 +96,7 @@ def main() -> None:
 
     # (d) annealing steps per second with the ensemble
     starts = pool[:10]
-    cfg = AnnealConfig(steps=30, restarts=4)
+    cfg = AnnealConfig()
     t = time.perf_counter()
     result = anneal(starts, lambda ss: ens.predict([au_graph(s) for s in ss])[0], cfg, np.random.default_rng(0))
     seconds = time.perf_counter() - t

@@ -137,7 +137,7 @@ class LandscapeConfig:
 class AnnealConfig:
     """Simulated annealing on the asymmetric-unit grid (sccop.anneal)."""
 
-X
+    t0: float = _f(0.1, "Starting temperature in predicted eV/atom (SCCOP used 1; tuned: benchmarks/anneal_tuning.py).")
     decay: float = _f(0.97, "Geometric cooling factor per step.")
     steps: int = _f(75, "Steps per chain.")
     restarts: int = _f(10, "Chains run from each start.")
