@@ -42,7 +42,7 @@ def test_annealing_finds_the_enumerated_minimum(seed):
             if rule.ok(cand, [0, 1]):
                 exact = min(exact, energy_of(cand))
     assert np.isfinite(exact)
-    result = anneal([start], lambda ss: [energy_of(s) for s in ss], AnnealConfig(steps=150, restarts=8), rng)
+    result = anneal([start], lambda ss: [energy_of(s) for s in ss], AnnealConfig(t0=1.0, steps=150, restarts=8, strain_share=0.0), rng)
     assert result.best_energy.min() == exact
     assert 0 < result.acceptance <= 1
 
