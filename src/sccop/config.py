@@ -146,3 +146,133 @@ class AnnealConfig:
     strain_size: float = _f(0.03, "Largest relative change of a free cell length (and of a free angle, in radians).")
     max_volume_change: float = _f(0.3, "Strains keep the volume within this relative change of the chain's start.")
     proposal_tries: int = _f(20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The search loop (sccop.search): rounds, budgets and how many structures each stage handles."""
+
+    rounds: int = _f(3, "Most rounds (sample, label, learn, anneal, relax).")
+    budget_calls: int | None = _f(None, "Stop once this many backend calls (single points + relaxations) are made.")
+    budget_minutes: float | None = _f(None, "Stop after this many minutes of search (summed over resumed runs).")
+    samples: int = _f(200, "Structures sampled per round (the pool the network scores).")
+    initial_labels: int = _f(30, "Round 0: random samples labelled by the backend before the first training.")
+    iterations: int = _f(2, "Learning iterations per round: score, partition, anneal, select, label, retrain.")
+    per_iteration: int = _f(15, "Structures the backend labels per learning iteration.")
+    explore_share: float = _f(
+        0.5, "Share of annealing starts taken from every landscape region; the rest are the lowest labelled."
+    )
+    starts: int = _f(10, "Annealing starts per learning iteration.")
+    relax_top: int = _f(5, "Lowest labelled, not yet relaxed, unique structures relaxed by the backend per round.")
+    seed_structures: int = _f(3, "Relaxed structures whose group and lattice seed the next round's sampling.")
+    seed_samples: int = _f(20, "Samples drawn on each seed structure's lattice.")
+    tolerance: float = _f(0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.")
+    patience: int = _f(2, "Convergence: stop when the best energy is unchanged for this many rounds.")
+    top: int = _f(10, "Unique relaxed structures written to DIR/best and DIR/summary.csv.")
+    chunk: int = _f(8, "Backend calls written to the database together (a crash loses at most one chunk).")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one `sccop search` run needs; written to DIR/config.toml."""
+
+    composition: str = _f("", "Chemical formula, e.g. Mg2SiO4.")
+    atoms: str | None = _f(None, "Atoms per primitive cell, N or A-B (whole formula units only).")
+    formula_units: str | None = _f(None, "Formula units per primitive cell, N or A-B (default: 4-8 atoms' worth).")
+    seed: int = _f(0, "Random seed: the same seed and inputs give the same result.")
+    sampler: SamplerConfig = _f(None, "Sampling.")
+    backend: BackendConfig = _f(None, "Energy backend.")
+    relax: RelaxConfig = _f(None, "Relaxations.")
+    graph: GraphConfig = _f(None, "Crystal graphs.")
+    model: ModelConfig = _f(None, "Network.")
+    train: TrainConfig = _f(None, "Training.")
+    landscape: LandscapeConfig = _f(None, "Landscape partition and selection.")
+    anneal: AnnealConfig = _f(None, "Simulated annealing.")
+    search: SearchConfig = _f(None, "The loop.")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in SECTIONS and getattr(self, f.name) is None:
+                object.__setattr__(self, f.name, SECTIONS[f.name]())
+
+
+SECTIONS = {
+    "sampler": SamplerConfig,
+    "backend": BackendConfig,
+    "relax": RelaxConfig,
+    "graph": GraphConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "landscape": LandscapeConfig,
+    "anneal": AnnealConfig,
+    "search": SearchConfig,
+}
+# Keys a resumed run may change: they decide when to stop, not what is computed.
+RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes")}
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_dict(config: RunConfig) -> dict:
+    """Nested plain dict (TOML-ready: None values left out)."""
+    out: dict = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.name in SECTIONS:
+            out[f.name] = {g.name: _plain(getattr(value, g.name)) for g in fields(value) if getattr(value, g.name) is not None}
+        elif value is not None:
+            out[f.name] = value
+    return out
+
+
+def _section(cls, values: dict, name: str):
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        from sccop.errors import SccopInputError
+
+        raise SccopInputError(f"unknown setting(s) in [{name}]: {', '.join(unknown)} (known: {', '.join(known)})")
+    kwargs = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def from_dict(data: dict) -> RunConfig:
+    """RunConfig from a nested dict (e.g. a parsed TOML file); unknown keys are errors naming them."""
+    from sccop.errors import SccopInputError
+
+    top = {f.name for f in fields(RunConfig)}
+    unknown = sorted(set(data) - top)
+    if unknown:
+        raise SccopInputError(f"unknown setting(s): {', '.join(unknown)} (known: {', '.join(sorted(top))})")
+    kwargs = {}
+    for key, value in data.items():
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise SccopInputError(f"[{key}] must be a table of settings")
+            kwargs[key] = _section(SECTIONS[key], value, key)
+        else:
+            kwargs[key] = value
+    return RunConfig(**kwargs)
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    """Settings that differ between two `to_dict` results, as 'section.key: old -> new'."""
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            for sub in sorted(set(a) | set(b)):
+                if a.get(sub) != b.get(sub) and (key, sub) not in RESUMABLE_CHANGES:
+                    changes.append(f"{key}.{sub}: {a.get(sub)!r} -> {b.get(sub)!r}")
+        elif a != b:
+            changes.append(f"{key}: {a!r} -> {b!r}")
+    return changes

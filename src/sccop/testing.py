@@ -66,3 +66,14 @@ class ExpandingCalculator(_Base):
     def compute(self, atoms):
         v = atoms.get_volume()
         return {"energy": -self.c * v, "forces": np.zeros((len(atoms), 3)), "stress": np.array([-self.c] * 3 + [0.0] * 3)}
+
+
+def sometimes_failing(share: int = 4):
+    """atoms -> calculator: RaisingCalculator for about one structure in `share` (decided by its volume),
+    ASE's EMT for the rest; deterministic, so a resumed run sees the same failures."""
+    from ase.calculators.emt import EMT
+
+    def make(atoms):
+        return RaisingCalculator() if int(atoms.get_volume() * 1000) % share == 0 else EMT()
+
+    return make

@@ -12,6 +12,7 @@ from sccop.errors import SccopInputError
 SUBCOMMANDS = {
     "sample": "sccop.cli.sample",
     "relax": "sccop.cli.relax",
+    "search": "sccop.cli.search",
 }
 
 

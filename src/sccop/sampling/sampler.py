@@ -100,9 +100,19 @@ class Sampler:
         return tuple(float(0.5 + x / c_length) for x in np.linspace(-t / 2, t / 2, max(n, 2)))
 
     def attempt(
-        self, group: GroupInfo, z: int, rng: np.random.Generator, stats: SamplerStats | None = None
+        self,
+        group: GroupInfo,
+        z: int,
+        rng: np.random.Generator,
+        stats: SamplerStats | None = None,
+        *,
+        lattice: np.ndarray | None = None,
     ) -> SymmetricStructure | None:
-        """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each."""
+        """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each.
+
+        `lattice`: a conventional cell (rows, made by ASE's cellpar_to_cell) to place on instead of
+        drawing lattices, e.g. the symmetrised cell of a relaxed structure.
+        """
         cfg = self.config
         counts = self._conventional_counts(group, z)
         assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, fixed_capacity=self.fixed_capacity)
@@ -115,15 +125,18 @@ class Sampler:
         for _ in range(cfg.lattice_tries):
             if stats is not None:
                 stats.attempts[group.lattice_system] += 1
-            lat = sample_lattice(
-                group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
-            )
-            matrix = lat.matrix()
+            if lattice is None:
+                matrix = sample_lattice(
+                    group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
+                ).matrix()
+            else:
+                matrix = np.asarray(lattice, dtype=float)
+            a, b, c = np.linalg.norm(matrix, axis=1)
             z_frac = self.z_frac
             if cfg.dim == 3:
-                divisions = grid_divisions(group, (lat.a, lat.b, lat.c), self.spacing)
+                divisions = grid_divisions(group, (a, b, c), self.spacing)
             else:
-                d = grid_divisions(group, (lat.a, lat.b, 1.0), self.spacing)
+                d = grid_divisions(group, (a, b, 1.0), self.spacing)
                 divisions = (d[0], d[1], len(z_frac))
             grid = get_grid(group, divisions, z_frac)
             distances = GridDistances(grid, matrix, cutoff)

@@ -1,0 +1,504 @@
+"""The search loop: composition in, ranked low-energy structures out.
+
+Per round r:
+  sample a pool (plus samples on the lattices of the best relaxed structures so far)
+  -> round 0: backend single points on a random initial set
+  -> `iterations` times: train the ensemble (warm start) on every label so far, score the pool,
+     partition the landscape, anneal from region representatives (exploration) and the lowest labels
+     (exploitation), select diverse low-energy candidates, label them with the backend
+  -> relax the lowest unique labelled structures with the backend.
+Stops on rounds, the call budget, the time budget or convergence (the best relaxed energy unchanged
+within `tolerance` for `patience` rounds).
+
+Resume: every row has a deterministic uid and every random draw a seed derived from (seed, round,
+stage), so running again replays the same decisions. A backend call whose row is already in the
+database is read back instead of repeated, and trained ensembles are read from DIR/models. Calls are
+written in chunks, so a crash (Ctrl-C, kill -9) loses at most the chunk in flight.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sccop.config import RunConfig, config_changes, from_dict, to_dict
+from sccop.errors import SccopInputError
+from sccop.relax import EnergyResult, relax_many, single_points
+from sccop.store import Store, from_symmetric_data, symmetric_data
+
+log = logging.getLogger("sccop.search")
+
+STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "partition": 6, "train": 7}
+
+
+class BudgetExhausted(Exception):
+    """The call or time budget is used up."""
+
+
+@dataclass
+class SearchResult:
+    out: Path
+    rounds: int
+    calls: int
+    best_energy: float | None
+    stopped: str  # rounds, budget, time or converged
+    history: list[float | None] = field(default_factory=list)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sccop")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def prepare_directory(config: RunConfig, out: Path, force: bool) -> None:
+    """Create DIR, refuse a changed config (unless `force`), write DIR/config.toml."""
+    import tomllib
+
+    import tomli_w
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "config.toml"
+    new = to_dict(config)
+    if path.exists():
+        old = tomllib.loads(path.read_text())
+        changes = config_changes(old, new)
+        if changes and not force:
+            raise SccopInputError(
+                f"{out} holds a search with different settings ({'; '.join(changes)}); "
+                "use the same settings to resume, a new --out, or --force to continue with the new ones"
+            )
+    path.write_text(tomli_w.dumps(new))
+
+
+class Search:
+    """One search in DIR (see the module docstring). `calculator` replaces the backend's (tests)."""
+
+    def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True, calculator=None):
+        from sccop.composition import formula_units_for, parse_composition, parse_range
+        from sccop.sampling.sampler import Sampler
+
+        self.config = config
+        self.out = Path(out)
+        self.progress = progress
+        self.calculator = calculator
+        if not config.composition:
+            raise SccopInputError("no composition given")
+        self.composition = parse_composition(config.composition)
+        atoms = parse_range(config.atoms, "atoms") if config.atoms else None
+        units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
+        if atoms is None and units is None:
+            atoms = (1, max(8, self.composition.atoms_per_formula))
+        self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
+        self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
+        prepare_directory(config, self.out, force)
+        self.store = Store(self.out / "sccop.db")
+        meta = self.store.metadata
+        self.previous_seconds = float(meta.get("seconds", 0.0))
+        self.store.metadata = {**meta, "config": to_dict(config), "version": _version()}
+        (self.out / "models").mkdir(exist_ok=True)
+        self.calls = 0
+        self.start = time.perf_counter()
+        self.structures: dict[str, object] = {}  # uid -> SymmetricStructure (pool, annealed)
+        self.labels: dict[str, float] = {}  # label uid -> backend energy per atom (ok only)
+        self.label_source: dict[str, str] = {}  # label uid -> structure uid
+        self.relaxed: dict[str, float] = {}  # relax uid -> energy per atom (ok only)
+        self.relaxed_parents: set[str] = set()  # label uids already sent to relaxation
+        self.ensemble = None
+
+    # ---- bookkeeping -------------------------------------------------------------------------------
+    def rng(self, round_: int, stage: str, iteration: int = 0) -> np.random.Generator:
+        return np.random.default_rng([self.config.seed, round_, STAGES[stage], iteration])
+
+    def minutes(self) -> float:
+        return (self.previous_seconds + time.perf_counter() - self.start) / 60.0
+
+    def _check_time(self) -> None:
+        limit = self.config.search.budget_minutes
+        if limit is not None and self.minutes() >= limit:
+            raise BudgetExhausted("time")
+
+    def _energy(self, result: EnergyResult) -> float | None:
+        """Energy per atom, or enthalpy per atom under pressure."""
+        if not result.ok:
+            return None
+        pressure = self.config.relax.pressure
+        if pressure and result.atoms.pbc.all():
+            from ase.units import GPa
+
+            return (result.energy + pressure * GPa * result.atoms.get_volume()) / len(result.atoms)
+        return result.energy_per_atom
+
+    def _backend(self, kind: str, items: list[tuple[str, object, dict]], desc: str) -> dict[str, float | None]:
+        """Backend calls for (uid, atoms, values) items, each made once ever; returns uid -> energy.
+
+        Items already in the database are read back (resume). New calls run in chunks, each written to
+        the database before the next starts. Raises BudgetExhausted when the call budget is used up.
+        """
+        from tqdm import tqdm
+
+        out: dict[str, float | None] = {}
+        todo = []
+        for uid, atoms, values in items:
+            if uid in self.store:
+                row = self.store.get(uid)
+                self.calls += 1
+                out[uid] = row.get("energy_per_atom") if row.get("status") == "ok" else None
+            else:
+                todo.append((uid, atoms, values))
+        budget = self.config.search.budget_calls
+        exhausted = False
+        if budget is not None and self.calls + len(todo) > budget:
+            todo, exhausted = todo[: max(0, budget - self.calls)], True
+        chunk = max(1, self.config.search.chunk)
+        with tqdm(total=len(todo), desc=desc, unit="structure", disable=not self.progress or not todo, leave=False) as bar:
+            for start in range(0, len(todo), chunk):
+                self._check_time()
+                part = todo[start : start + chunk]
+                atoms = [a for _, a, _ in part]
+                if kind == "label":
+                    results = single_points(atoms, self.config.backend, self.config.relax, calculator=self.calculator)
+                else:
+                    results = relax_many(atoms, self.config.backend, self.config.relax, calculator=self.calculator)
+                rows = []
+                for (uid, _, values), result in zip(part, results):
+                    self.calls += 1
+                    energy = self._energy(result)
+                    out[uid] = energy
+                    final = result.atoms  # with its single-point calculator: the row keeps energy and forces
+                    rows.append((uid, final, {}, {
+                        **values, "stage": kind, "status": result.status, "reason": result.reason,
+                        "energy_per_atom": energy, "backend_call": 1, "calls": self.calls, "backend": self.config.backend.name,
+                        "converged": bool(result.converged), "steps": int(result.steps),
+                        "seconds": round(float(result.seconds), 3),
+                        **({"spacegroup": _spacegroup(final)} if kind == "relax" and result.ok else {}),
+                    }))
+                    if not result.ok:
+                        log.warning("%s %s failed: %s", kind, uid, result.reason)
+                self.store.put_many(rows)
+                self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
+                bar.update(len(part))
+        if exhausted:
+            raise BudgetExhausted("budget")
+        return out
+
+    # ---- stages ------------------------------------------------------------------------------------
+    def sample_pool(self, round_: int) -> list[str]:
+        """This round's pool (written as sample rows); returns their uids."""
+        cfg = self.config.search
+        found = self.sampler.sample(cfg.samples, self.config.seed, start=round_ * cfg.samples, progress=self.progress)
+        rows, uids = [], []
+        for i, s in found:
+            uid = f"r{round_}/sample/{i}"
+            uids.append(uid)
+            self.structures[uid] = s
+            rows.append(self._structure_row(uid, s, round_, "sample"))
+        rows += self._seeded(round_, uids)
+        self.store.put_many(rows)
+        return uids
+
+    def _structure_row(self, uid, s, round_, stage, **values):
+        return (uid, s.to_atoms(primitive=False), {"symmetric": symmetric_data(s)}, {
+            "stage": stage, "round": round_, "spacegroup": s.spacegroup, "wyckoff": "".join(s.wyckoff_labels()),
+            "status": "ok", **values,
+        })
+
+    def _seeded(self, round_: int, uids: list[str]) -> list[tuple]:
+        """Samples on the symmetrised lattices of the best relaxed structures so far."""
+        cfg = self.config.search
+        if round_ == 0 or not self.relaxed or self.config.sampler.dim != 3:
+            return []
+        rng = self.rng(round_, "seed")
+        allowed = {g.number: (g, zs) for g, zs in self.sampler.options}
+        rows = []
+        for parent in sorted(self.relaxed, key=self.relaxed.get)[: cfg.seed_structures]:
+            seed = _conventional_seed(self.store.get(parent).toatoms(), self.composition.atoms_per_formula)
+            if seed is None or seed[0] not in allowed:
+                continue
+            number, z, lattice = seed
+            group, zs = allowed[number]
+            if z not in zs:
+                continue
+            for k in range(cfg.seed_samples):
+                s = self.sampler.attempt(group, z, rng, lattice=lattice)
+                if s is None:
+                    continue
+                uid = f"r{round_}/seed/{parent}/{k}"
+                uids.append(uid)
+                self.structures[uid] = s
+                rows.append(self._structure_row(uid, s, round_, "sample", parent=parent))
+        return rows
+
+    def label(self, uids: list[str], round_: int, iteration: int) -> None:
+        items = []
+        for uid in uids:
+            s = self.structures[uid]
+            items.append((f"label:{uid}", s.to_atoms(), {
+                "round": round_, "iteration": iteration, "parent": uid, "spacegroup": s.spacegroup,
+                "wyckoff": "".join(s.wyckoff_labels()),
+            }))
+        energies = self._backend("label", items, f"round {round_}: labelling ({self.config.backend.name})")
+        for (label_uid, _, values) in items:
+            self.label_source[label_uid] = values["parent"]
+            if energies.get(label_uid) is not None:
+                self.labels[label_uid] = energies[label_uid]
+
+    def train(self, round_: int, iteration: int) -> None:
+        import torch
+
+        from sccop.graph import au_graph
+        from sccop.model.cgcnn import CGCNN
+        from sccop.model.train import Ensemble, train_ensemble
+
+        path = self.out / "models" / f"r{round_}_i{iteration}.pt"
+        if path.exists():
+            saved = torch.load(path, weights_only=False)
+            members = []
+            for state in saved["members"]:
+                net = CGCNN(self.config.model, self.config.graph)
+                net.load_state_dict(state)
+                members.append(net)
+            self.ensemble = Ensemble(members=members, mean=saved["mean"], std=saved["std"], graph=self.config.graph)
+            return
+        uids = sorted(self.labels)
+        graphs = [au_graph(self.structures[self.label_source[u]], self.config.graph) for u in uids]
+        energies = np.array([self.labels[u] for u in uids])
+        self.ensemble, report = train_ensemble(
+            graphs, energies, self.config.train, self.rng(round_, "train", iteration),
+            previous=self.ensemble, model=self.config.model, graph=self.config.graph,
+        )
+        torch.save({"members": [m.state_dict() for m in self.ensemble.members], "mean": self.ensemble.mean,
+                    "std": self.ensemble.std, "report": report.__dict__}, path)
+
+    def learn(self, round_: int, iteration: int, pool: list[str]) -> list[str]:
+        """Score, partition, anneal and select; returns the uids to label."""
+        from sccop.anneal import anneal
+        from sccop.graph import au_graph
+        from sccop.landscape import partition, representatives, select
+
+        cfg, ens = self.config.search, self.ensemble
+        labelled = {self.label_source[u] for u in self.label_source}
+        graphs = [au_graph(self.structures[u], self.config.graph) for u in pool]
+        pred, spread = ens.predict(graphs)
+        vectors = ens.crystal_vectors(graphs)
+        regions, _ = partition(vectors, self.config.landscape, self.rng(round_, "partition", iteration))
+        groups = np.array([self.structures[u].spacegroup for u in pool])
+        reps = representatives(regions, pred, groups, self.config.landscape.per_cluster)
+        # Starts: the best representative of each region in turn (exploration), then the lowest labels.
+        n_explore = int(round(cfg.starts * cfg.explore_share))
+        by_region = sorted(reps, key=lambda i: (pred[i]))
+        explore, seen_regions = [], set()
+        for i in by_region:
+            if regions[i] not in seen_regions and len(explore) < n_explore:
+                explore.append(pool[i])
+                seen_regions.add(regions[i])
+        exploit = [self.label_source[u] for u in sorted(self.labels, key=self.labels.get)]
+        starts = explore + [u for u in exploit if u not in explore][: cfg.starts - len(explore)]
+        result = anneal(
+            [self.structures[u] for u in starts],
+            lambda ss: ens.predict([au_graph(s, self.config.graph) for s in ss])[0],
+            self.config.anneal,
+            self.rng(round_, "anneal", iteration),
+            distance_factor=self.config.sampler.distance_factor,
+        )
+        chain_start = [u for u in starts for _ in range(self.config.anneal.restarts)]
+        rows, candidates, keys = [], [], set()
+        for k in np.argsort(result.best_energy, kind="stable"):
+            s = result.best[k]
+            key = (s.lattice.tobytes(), s.orbits)
+            if key in keys:
+                continue
+            keys.add(key)
+            uid = f"r{round_}/i{iteration}/anneal/{k}"
+            self.structures[uid] = s
+            candidates.append(uid)
+            rows.append(self._structure_row(uid, s, round_, "anneal", iteration=iteration,
+                                            predicted=float(result.best_energy[k]), parent=chain_start[k]))
+        self.store.put_many(rows)
+        log.info("round %d iteration %d: %d chains, acceptance %.2f, %d distinct results, lowest predicted %.4f eV/atom",
+                 round_, iteration, len(result.best), result.acceptance, len(candidates), float(result.best_energy.min()))
+        # Candidates: annealing results and unlabelled region representatives.
+        options = candidates + [pool[i] for i in reps if pool[i] not in labelled and pool[i] not in candidates]
+        options = [u for u in options if u not in labelled]
+        if not options:
+            return []
+        g = [au_graph(self.structures[u], self.config.graph) for u in options]
+        e, sd = ens.predict(g)
+        picks = select(e, ens.crystal_vectors(g), min(cfg.per_iteration, len(options)), uncertainty=sd,
+                       config=self.config.landscape, rng=self.rng(round_, "select", iteration))
+        return [options[i] for i in picks]
+
+    def relax_best(self, round_: int) -> None:
+        from pymatgen.analysis.structure_matcher import StructureMatcher
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        cfg = self.config.search
+        done = self.relaxed_parents
+        matcher = StructureMatcher()
+        chosen, chosen_structures = [], []
+        for uid in sorted(self.labels, key=self.labels.get):
+            if len(chosen) == cfg.relax_top:
+                break
+            if uid in done:
+                continue
+            structure = AseAtomsAdaptor.get_structure(self.structures[self.label_source[uid]].to_atoms())
+            if any(matcher.fit(structure, other) for other in chosen_structures):
+                continue
+            chosen.append(uid)
+            chosen_structures.append(structure)
+        items = [(f"relax:{u}", self.structures[self.label_source[u]].to_atoms(), {"round": round_, "parent": u})
+                 for u in chosen]
+        energies = self._backend("relax", items, f"round {round_}: relaxing ({self.config.backend.name})")
+        self.relaxed_parents.update(chosen)
+        for uid, energy in energies.items():
+            if energy is not None:
+                self.relaxed[uid] = energy
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def run(self) -> SearchResult:
+        cfg = self.config.search
+        history: list[float | None] = []
+        pool: list[str] = []
+        stopped = "rounds"
+        round_ = 0
+        try:
+            for round_ in range(cfg.rounds):
+                self._check_time()
+                pool += self.sample_pool(round_)
+                if round_ == 0:
+                    rng = self.rng(0, "initial")
+                    first = [pool[i] for i in sorted(rng.choice(len(pool), min(cfg.initial_labels, len(pool)), replace=False))]
+                    self.label(first, 0, 0)
+                for iteration in range(cfg.iterations):
+                    if len(self.labels) < 4:
+                        log.warning("round %d: only %d usable labels, too few to train", round_, len(self.labels))
+                        break
+                    self.train(round_, iteration)
+                    picks = self.learn(round_, iteration, pool)
+                    self.label(picks, round_, iteration + 1)
+                self.relax_best(round_)
+                best = min(self.relaxed.values(), default=None)
+                history.append(best)
+                log.info("round %d: %d backend calls, best %s eV/atom", round_, self.calls,
+                         "none yet" if best is None else f"{best:.4f}")
+                if _converged(history, cfg.tolerance, cfg.patience):
+                    stopped = "converged"
+                    break
+        except BudgetExhausted as exc:
+            stopped = str(exc)
+            history.append(min(self.relaxed.values(), default=None))
+            log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.calls, self.minutes())
+        self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
+        write_outputs(self.store, self.out, cfg.top)
+        best = min(self.relaxed.values(), default=None)
+        return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
+                            history=history)
+
+
+def _converged(history: list, tolerance: float, patience: int) -> bool:
+    values = [h for h in history if h is not None]
+    if len(values) <= patience:
+        return False
+    return abs(values[-1] - values[-1 - patience]) < tolerance
+
+
+def _spacegroup(atoms, symprec: float = 0.1) -> int:
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        return int(SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(atoms), symprec=symprec).get_space_group_number())
+    except Exception:  # noqa: BLE001 - spglib can fail on broken cells; P1 is then the honest answer
+        return 1
+
+
+def _conventional_seed(atoms, atoms_per_formula: int):
+    """(space group, formula units per primitive cell, conventional lattice as cellpar_to_cell) of a
+    relaxed structure, symmetrised at 0.1 A; None when spglib fails."""
+    from ase.geometry import cell_to_cellpar, cellpar_to_cell
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        sga = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(atoms), symprec=0.1)
+        conventional = sga.get_conventional_standard_structure()
+        primitive = sga.find_primitive()
+    except Exception:  # noqa: BLE001
+        return None
+    z = len(primitive) // atoms_per_formula
+    return sga.get_space_group_number(), z, cellpar_to_cell(cell_to_cellpar(conventional.lattice.matrix))
+
+
+def write_outputs(store: Store, out: Path, top: int) -> list[dict]:
+    """DIR/best (CIF and POSCAR of the top unique structures) and DIR/summary.csv; returns the rows."""
+    from ase.io import write
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    rows = [r for r in store.rows(stage="relax", status="ok")]
+    relaxed = True
+    if not rows:  # nothing relaxed yet (tiny budget): report the labelled single points
+        rows, relaxed = [r for r in store.rows(stage="label", status="ok")], False
+    rows.sort(key=lambda r: (r.energy_per_atom, r.uid))
+    matcher = StructureMatcher()
+    unique: list[tuple] = []
+    for row in rows:
+        structure = AseAtomsAdaptor.get_structure(row.toatoms())
+        if any(matcher.fit(structure, s) for _, s in unique):
+            continue
+        unique.append((row, structure))
+        if len(unique) == top:
+            break
+    best_dir = out / "best"
+    best_dir.mkdir(exist_ok=True)
+    for old in best_dir.iterdir():
+        old.unlink()
+    summary = []
+    best = unique[0][0].energy_per_atom if unique else None
+    for rank, (row, structure) in enumerate(unique, 1):
+        try:
+            sga = SpacegroupAnalyzer(structure, symprec=0.1)
+            number, symbol = sga.get_space_group_number(), sga.get_space_group_symbol()
+        except Exception:  # noqa: BLE001
+            number, symbol = 1, "P1"
+        formula = structure.composition.reduced_formula
+        name = f"{rank:02d}_{formula}_{number}"
+        atoms = row.toatoms()
+        write(best_dir / f"{name}.cif", atoms)
+        write(best_dir / f"{name}.POSCAR", atoms, format="vasp", direct=True)
+        summary.append({
+            "rank": rank, "formula": formula, "spacegroup_symbol": symbol, "spacegroup": number,
+            "energy_per_atom": round(row.energy_per_atom, 6), "above_best": round(row.energy_per_atom - best, 6),
+            "round": row.get("round", 0), "calls": row.get("calls", 0), "relaxed": relaxed, "uid": row.uid,
+        })
+    with open(out / "summary.csv", "w", newline="") as fh:
+        fields = ["rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "round",
+                  "calls", "relaxed", "uid"]
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(summary)
+    return summary
+
+
+def load_config(path: str | Path) -> dict:
+    """A TOML config file as a dict (errors name the file)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SccopInputError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SccopInputError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+__all__ = ["Search", "SearchResult", "write_outputs", "load_config", "from_dict", "from_symmetric_data"]

@@ -1,0 +1,116 @@
+"""The run's ASE database: the single source of truth of a search (one writer, the main process).
+
+Every structure is a row with key-value pairs
+    uid       a deterministic name, e.g. "r0/sample/17" (resume uses it: a row is written once)
+    stage     sample, label (a backend single point), anneal, relax
+    round, iteration, spacegroup, wyckoff (letters), predicted, energy_per_atom (backend, eV/atom;
+              enthalpy per atom under pressure; the row's own `energy` is the backend's total energy),
+    status    pending / ok / failed, reason (failures), parent (the uid it came from),
+    calls     backend calls made so far when the row was written
+and, for structures on a symmetry grid, `data["symmetric"]` (group, grid divisions, lattice, orbits) so
+the search can rebuild them. The resolved config and the program version are the database metadata.
+SQLite by default; ASE's PostgreSQL URLs (postgresql://...) work the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+
+def structure_key(atoms: Atoms, kind: str, fingerprint: str) -> str:
+    """A hash of (call kind, backend settings, atoms) that names one backend call."""
+    h = hashlib.sha1()
+    h.update(kind.encode())
+    h.update(fingerprint.encode())
+    h.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
+    h.update(np.round(np.asarray(atoms.cell[:], dtype=float), 6).tobytes())
+    h.update(np.round(atoms.get_scaled_positions(wrap=True) % 1.0, 6).tobytes())
+    return h.hexdigest()
+
+
+def symmetric_data(structure) -> dict:
+    """JSON-able description of a SymmetricStructure (see `from_symmetric_data`)."""
+    grid = structure.grid
+    return {
+        "group": int(grid.group.number),
+        "dim": int(grid.group.dim),
+        "divisions": [int(x) for x in grid.divisions],
+        "z_frac": None if grid.z_frac is None else [float(z) for z in grid.z_frac],
+        "lattice": np.asarray(structure.lattice, dtype=float).tolist(),
+        "elements": [o.element for o in structure.orbits],
+        "sites": [int(o.site) for o in structure.orbits],
+    }
+
+
+def from_symmetric_data(data: dict):
+    from sccop.sampling.structure import Orbit, SymmetricStructure
+    from sccop.symmetry.grid import get_grid
+    from sccop.symmetry.groups import get_group
+
+    z_frac = None if data.get("z_frac") is None else tuple(data["z_frac"])
+    grid = get_grid(get_group(int(data["group"]), int(data["dim"])), tuple(data["divisions"]), z_frac)
+    orbits = tuple(Orbit(e, int(s)) for e, s in zip(data["elements"], data["sites"]))
+    return SymmetricStructure(grid=grid, lattice=np.asarray(data["lattice"], dtype=float), orbits=orbits)
+
+
+class Store:
+    """An ASE database of one search (see the module docstring)."""
+
+    def __init__(self, url: str | Path):
+        from ase.db import connect
+
+        self.url = str(url)
+        self.db = connect(self.url, type="db") if not self.url.startswith("postgresql") else connect(self.url)
+        self._uids: dict[str, int] = {
+            row.get("uid"): row.id for row in self.db.select(include_data=False) if row.get("uid") is not None
+        }
+
+    @property
+    def metadata(self) -> dict:
+        return self.db.metadata
+
+    @metadata.setter
+    def metadata(self, value: dict) -> None:
+        self.db.metadata = value
+
+    def __contains__(self, uid: str) -> bool:
+        return uid in self._uids
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    def get(self, uid: str):
+        return self.db.get(id=self._uids[uid])
+
+    def put(self, uid: str, atoms: Atoms, data: dict | None = None, **values) -> int:
+        """Write a row once; a uid already present is left as it is (resume replays the same uids)."""
+        if uid in self._uids:
+            return self._uids[uid]
+        clean = {k: v for k, v in values.items() if v is not None}
+        for k, v in list(clean.items()):
+            if isinstance(v, np.generic):
+                clean[k] = v.item()
+        calc = atoms.calc
+        atoms = atoms.copy()
+        atoms.set_constraint()
+        atoms.calc = calc  # a single-point calculator's energy, forces and stress go into the row
+        row_id = self.db.write(atoms, key_value_pairs={"uid": uid, **clean}, data=data or {})
+        self._uids[uid] = row_id
+        return row_id
+
+    def put_many(self, rows: list[tuple]) -> None:
+        """Several `put`s in one transaction: (uid, atoms, data, values) tuples."""
+        with self.db:
+            for uid, atoms, data, values in rows:
+                self.put(uid, atoms, data, **values)
+
+    def rows(self, **selection):
+        return list(self.db.select(**selection))
+
+    def calls(self) -> int:
+        """Backend calls recorded (label and relax rows that reached the backend)."""
+        return sum(1 for _ in self.db.select("backend_call=1"))

@@ -1,0 +1,139 @@
+"""The search loop end to end with EMT: outputs, resume without repeated calls, failures, config checks."""
+
+import csv
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from ase.db import connect
+
+import sccop.search as search_module
+from sccop.config import AnnealConfig, BackendConfig, RunConfig, SearchConfig, TrainConfig
+from sccop.errors import SccopInputError
+from sccop.search import Search
+
+
+def small_config(**search) -> RunConfig:
+    return RunConfig(
+        composition="CuAu",
+        atoms="2-4",
+        seed=1,
+        backend=BackendConfig(name="emt"),
+        train=TrainConfig(members=2, epochs=40, patience=10),
+        anneal=AnnealConfig(steps=10, restarts=2),
+        search=SearchConfig(**{
+            "rounds": 2, "samples": 30, "initial_labels": 10, "iterations": 1, "per_iteration": 4, "starts": 4,
+            "relax_top": 2, "seed_samples": 3, "chunk": 3, **search,
+        }),
+    )
+
+
+def test_search_end_to_end(tmp_path):
+    out = tmp_path / "run"
+    result = Search(small_config(), out, progress=False).run()
+    assert result.best_energy is not None and np.isfinite(result.best_energy)
+    db = connect(out / "sccop.db")
+    stages = {row.stage for row in db.select()}
+    assert {"sample", "label", "anneal", "relax"} <= stages
+    calls = db.count("backend_call=1")
+    assert calls == result.calls > 0
+    relaxed = [row for row in db.select(stage="relax", status="ok")]
+    assert relaxed and all(row.get("spacegroup") for row in relaxed)
+    assert min(r.energy_per_atom for r in relaxed) == pytest.approx(result.best_energy)
+    for row in db.select(stage="label"):  # every label points at a stored structure
+        assert db.count(uid=row.parent) == 1
+    assert db.metadata["config"]["composition"] == "CuAu"
+    assert (out / "config.toml").exists()
+    with open(out / "summary.csv") as fh:
+        summary = list(csv.DictReader(fh))
+    assert summary[0]["rank"] == "1" and float(summary[0]["above_best"]) == 0.0
+    assert float(summary[0]["energy_per_atom"]) == pytest.approx(result.best_energy, abs=1e-6)
+    energies = [float(r["energy_per_atom"]) for r in summary]
+    assert energies == sorted(energies)
+    names = sorted(p.name for p in (out / "best").iterdir())
+    assert len(names) == 2 * len(summary) and names[0].startswith("01_") and any(n.endswith(".POSCAR") for n in names)
+
+
+class Interrupt(BaseException):
+    pass
+
+
+def test_resume_after_a_crash_repeats_no_call(tmp_path, monkeypatch):
+    from sccop.store import structure_key
+
+    config = small_config()
+    reference = Search(config, tmp_path / "reference", progress=False).run()
+
+    calls: list[str] = []
+    real_single, real_relax = search_module.single_points, search_module.relax_many
+
+    def counting(real, kind, limit=None):
+        def call(structures, *a, **kw):
+            if limit is not None and len(calls) >= limit:
+                raise Interrupt  # the process dies here: nothing of this chunk is written
+            calls.extend(structure_key(s, kind, "") for s in structures)
+            return real(structures, *a, **kw)
+        return call
+
+    out = tmp_path / "crashed"
+    monkeypatch.setattr(search_module, "single_points", counting(real_single, "label", limit=17))
+    monkeypatch.setattr(search_module, "relax_many", counting(real_relax, "relax", limit=17))
+    with pytest.raises(Interrupt):
+        Search(config, out, progress=False).run()
+    first = list(calls)
+    written = connect(out / "sccop.db").count("backend_call=1")
+    assert 0 < written <= len(first)
+
+    calls.clear()
+    monkeypatch.setattr(search_module, "single_points", counting(real_single, "label"))
+    monkeypatch.setattr(search_module, "relax_many", counting(real_relax, "relax"))
+    resumed = Search(config, out, progress=False).run()
+    # Only the chunk in flight at the crash (if any) is computed again; every written call is read back.
+    db = connect(out / "sccop.db")
+    assert len(calls) == db.count("backend_call=1") - written
+    assert resumed.calls == reference.calls
+    assert resumed.best_energy == pytest.approx(reference.best_energy, abs=1e-9)
+    assert len(db) == len(connect(tmp_path / "reference" / "sccop.db"))
+
+
+def test_failing_backend_calls_are_recorded_and_the_run_goes_on(tmp_path):
+    from sccop.testing import sometimes_failing
+
+    out = tmp_path / "run"
+    result = Search(small_config(), out, progress=False, calculator=sometimes_failing(3)).run()
+    db = connect(out / "sccop.db")
+    failed = list(db.select(status="failed"))
+    assert failed and all("boom" in row.reason for row in failed)
+    assert db.count("backend_call=1,status=ok") > 0 and result.best_energy is not None
+
+
+def test_call_budget_and_changed_config(tmp_path):
+    out = tmp_path / "run"
+    result = Search(small_config(budget_calls=12), out, progress=False).run()
+    assert result.stopped == "budget" and result.calls == 12
+    assert connect(out / "sccop.db").count("backend_call=1") == 12
+    assert (out / "summary.csv").exists()  # partial results are still reported
+    # A larger budget is a plain resume: the 12 calls are read back, not repeated.
+    more = Search(small_config(budget_calls=14), out, progress=False).run()
+    assert more.calls == 14 and connect(out / "sccop.db").count("backend_call=1") == 14
+    changed = replace(small_config(budget_calls=14), seed=2)
+    with pytest.raises(SccopInputError, match="seed: 1 -> 2"):
+        Search(changed, out, progress=False)
+    Search(changed, out, progress=False, force=True)  # --force accepts it
+
+
+def test_cli_search_with_a_toml_config(tmp_path, capsys):
+    import tomli_w
+
+    from sccop.cli.main import main
+    from sccop.config import to_dict
+
+    settings = to_dict(small_config(rounds=1))
+    settings.pop("composition")
+    (tmp_path / "run.toml").write_text(tomli_w.dumps(settings))
+    out = tmp_path / "cli"
+    assert main(["search", "CuAu", "--config", str(tmp_path / "run.toml"), "--out", str(out), "--quiet"]) == 0
+    assert "backend calls" in capsys.readouterr().out
+    assert (out / "summary.csv").exists()
+    assert main(["search", "Xx2O", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "Xx" in capsys.readouterr().err
