@@ -137,3 +137,16 @@ def test_cli_search_with_a_toml_config(tmp_path, capsys):
     assert (out / "summary.csv").exists()
     assert main(["search", "Xx2O", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
     assert "Xx" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_chgnet_search_finds_rocksalt(tmp_path):
+    """A real end-to-end check: CHGNet, NaCl with 2 atoms, one short round."""
+    config = RunConfig(
+        composition="NaCl", atoms="2", seed=0,
+        search=SearchConfig(rounds=1, samples=60, initial_labels=20, iterations=1, relax_top=3),
+    )
+    result = Search(config, tmp_path / "nacl", progress=False).run()
+    with open(tmp_path / "nacl" / "summary.csv") as fh:
+        best = next(csv.DictReader(fh))
+    assert best["spacegroup"] == "225" and float(best["energy_per_atom"]) == pytest.approx(result.best_energy, abs=1e-6)
