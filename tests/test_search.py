@@ -150,3 +150,11 @@ def test_chgnet_search_finds_rocksalt(tmp_path):
     with open(tmp_path / "nacl" / "summary.csv") as fh:
         best = next(csv.DictReader(fh))
     assert best["spacegroup"] == "225" and float(best["energy_per_atom"]) == pytest.approx(result.best_energy, abs=1e-6)
+
+
+def test_same_seed_same_result(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        Search(small_config(rounds=1), tmp_path / name, progress=False).run()
+        runs.append((tmp_path / name / "summary.csv").read_text())
+    assert runs[0] == runs[1] and runs[0].count("\n") > 1
