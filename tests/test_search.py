@@ -158,3 +158,31 @@ def test_same_seed_same_result(tmp_path):
         Search(small_config(rounds=1), tmp_path / name, progress=False).run()
         runs.append((tmp_path / name / "summary.csv").read_text())
     assert runs[0] == runs[1] and runs[0].count("\n") > 1
+
+
+def dies_once(marker):
+    """atoms -> calculator: the first call anywhere kills its worker process (os._exit); then EMT."""
+    import os
+
+    from ase.calculators.emt import EMT
+
+    def make(atoms):
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return EMT()
+
+    return make
+
+
+def test_dask_workers_give_the_same_result_and_survive_a_dead_worker(tmp_path):
+    from sccop.config import ExecutionConfig
+
+    config = small_config(rounds=1)
+    reference = Search(config, tmp_path / "here", progress=False).run()
+    on_dask = replace(config, execution=ExecutionConfig(workers=2, retries=2))
+    result = Search(on_dask, tmp_path / "dask", progress=False, calculator=dies_once(str(tmp_path / "died"))).run()
+    assert (tmp_path / "died").exists()  # a worker did die mid-task
+    assert result.calls == reference.calls
+    assert result.best_energy == pytest.approx(reference.best_energy, abs=1e-9)
+    assert connect(tmp_path / "dask" / "sccop.db").count("status=failed") == 0  # its task was retried

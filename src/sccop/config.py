@@ -173,6 +173,21 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class ExecutionConfig:
+    """Where backend calls run (sccop.execution); the main process is always the only database writer."""
+
+    workers: int = _f(1, "Local Dask worker processes (1: everything in this process).")
+    cluster: str = _f("local", "local, slurm or pbs (dask-jobqueue).")
+    jobs: int = _f(1, "slurm/pbs: batch jobs to start, one Dask worker each.")
+    queue: str | None = _f(None, "slurm/pbs: queue or partition.")
+    cores: int = _f(1, "slurm/pbs: cores per job.")
+    memory: str = _f("4GB", "slurm/pbs: memory per job.")
+    walltime: str = _f("02:00:00", "slurm/pbs: wall time per job.")
+    extra_directives: tuple[str, ...] = _f((), "slurm/pbs: extra #SBATCH/#PBS lines, e.g. ['--account=abc'].")
+    retries: int = _f(2, "Times a task is resubmitted when its worker dies.")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything one `sccop search` run needs; written to DIR/config.toml."""
 
@@ -189,6 +204,7 @@ class RunConfig:
     landscape: LandscapeConfig = _f(None, "Landscape partition and selection.")
     anneal: AnnealConfig = _f(None, "Simulated annealing.")
     search: SearchConfig = _f(None, "The loop.")
+    execution: ExecutionConfig = _f(None, "Where backend calls run.")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -206,9 +222,12 @@ SECTIONS = {
     "landscape": LandscapeConfig,
     "anneal": AnnealConfig,
     "search": SearchConfig,
+    "execution": ExecutionConfig,
 }
 # Keys a resumed run may change: they decide when to stop, not what is computed.
-RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes")}
+RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes")} | {
+    ("execution", f.name) for f in fields(ExecutionConfig)
+}
 
 
 def _plain(value):

@@ -22,13 +22,14 @@ import csv
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from sccop.config import RunConfig, config_changes, from_dict, to_dict
 from sccop.errors import SccopInputError
-from sccop.relax import EnergyResult, relax_many, single_points
+from sccop.relax import EnergyResult, describe_error, relax_many, single_points
 from sccop.store import Store, from_symmetric_data, symmetric_data
 
 log = logging.getLogger("sccop.search")
@@ -113,6 +114,9 @@ class Search:
         self.relaxed: dict[str, float] = {}  # relax uid -> energy per atom (ok only)
         self.relaxed_parents: set[str] = set()  # label uids already sent to relaxation
         self.ensemble = None
+        from sccop.execution import make_executor
+
+        self.executor = make_executor(config.execution)
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def rng(self, round_: int, stage: str, iteration: int = 0) -> np.random.Generator:
@@ -158,16 +162,15 @@ class Search:
         exhausted = False
         if budget is not None and self.calls + len(todo) > budget:
             todo, exhausted = todo[: max(0, budget - self.calls)], True
-        chunk = max(1, self.config.search.chunk)
+        size = max(1, self.config.search.chunk)
+        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+        call = partial(_call_chunk, kind, self.config.backend, self.config.relax, self.calculator)
         with tqdm(total=len(todo), desc=desc, unit="structure", disable=not self.progress or not todo, leave=False) as bar:
-            for start in range(0, len(todo), chunk):
-                self._check_time()
-                part = todo[start : start + chunk]
-                atoms = [a for _, a, _ in part]
-                if kind == "label":
-                    results = single_points(atoms, self.config.backend, self.config.relax, calculator=self.calculator)
-                else:
-                    results = relax_many(atoms, self.config.backend, self.config.relax, calculator=self.calculator)
+            for k, results in self.executor.map(call, [[a for _, a, _ in part] for part in chunks]):
+                part = chunks[k]
+                if isinstance(results, BaseException):  # the task was lost even after its retries
+                    results = [EnergyResult(status="failed", atoms=a, reason=f"task lost: {describe_error(results)}")
+                               for _, a, _ in part]
                 rows = []
                 for (uid, _, values), result in zip(part, results):
                     self.calls += 1
@@ -186,6 +189,7 @@ class Search:
                 self.store.put_many(rows)
                 self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
                 bar.update(len(part))
+                self._check_time()
         if exhausted:
             raise BudgetExhausted("budget")
         return out
@@ -396,11 +400,20 @@ class Search:
             stopped = str(exc)
             history.append(min(self.relaxed.values(), default=None))
             log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.calls, self.minutes())
+        finally:
+            self.executor.close()
         self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
         write_outputs(self.store, self.out, cfg.top)
         best = min(self.relaxed.values(), default=None)
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
                             history=history)
+
+
+def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> list[EnergyResult]:
+    """One chunk of backend calls (runs here or on a Dask worker)."""
+    if kind == "label":
+        return single_points(atoms, backend, relax_config, calculator=calculator)
+    return relax_many(atoms, backend, relax_config, calculator=calculator)
 
 
 def _converged(history: list, tolerance: float, patience: int) -> bool:

@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget-calls", type=int, help="stop after this many backend calls")
     p.add_argument("--budget-minutes", type=float, help="stop after this many minutes")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--workers", type=int, help="run backend calls on a local Dask cluster of N worker processes")
     p.add_argument("--config", help="TOML file with any of the settings")
     p.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     p.add_argument("--force", action="store_true", help="resume DIR even though the settings changed")
@@ -42,7 +43,7 @@ def resolve(args: argparse.Namespace):
     from sccop.symmetry.groups import parse_groups
 
     data = load_config(args.config) if args.config else {}
-    for key in ("sampler", "backend", "relax", "search"):
+    for key in ("sampler", "backend", "relax", "search", "execution"):
         data.setdefault(key, {})
     if args.composition:
         data["composition"] = args.composition
@@ -70,6 +71,10 @@ def resolve(args: argparse.Namespace):
             data["search"][key] = getattr(args, option)
     if args.seed is not None:
         data["seed"] = args.seed
+    if args.workers is not None:
+        if args.workers < 1:
+            raise SccopInputError(f"--workers must be at least 1, got {args.workers}")
+        data["execution"]["workers"] = args.workers
     return from_dict(data)
 
 
