@@ -62,18 +62,17 @@ def test_centre_neighbour_list_matches_ase():
     from ase.build import bulk
     from ase.neighborlist import neighbor_list
 
-    from sccop.config import GraphConfig
-    from sccop.graph.crystal_graph import _pairs_within
+    from sccop.graph.crystal_graph import pairs_within
 
     atoms = bulk("NaCl", "rocksalt", a=5.6) * (1, 2, 1)
     atoms.rattle(0.1, seed=1)
     cell, frac, pbc = atoms.cell[:], atoms.get_scaled_positions(), np.array(atoms.pbc)
-    i, j, d = _pairs_within(cell, frac, pbc, np.arange(len(atoms)), 8.0)
+    i, j, d = pairs_within(cell, frac, pbc, np.arange(len(atoms)), 8.0)
     ref_i, ref_j, ref_d = neighbor_list("ijd", atoms, 8.0)
     ours = sorted(zip(i.tolist(), j.tolist(), np.round(d, 8).tolist()))
     theirs = sorted(zip(ref_i.tolist(), ref_j.tolist(), np.round(ref_d, 8).tolist()))
     assert ours == theirs
-    only = _pairs_within(cell, frac, pbc, np.array([2]), 8.0)
+    only = pairs_within(cell, frac, pbc, np.array([2]), 8.0)
     assert set(only[0].tolist()) == {2} and len(only[2]) == (ref_i == 2).sum()
 
 
@@ -82,7 +81,7 @@ def test_growing_radius_keeps_the_full_cutoff_edges(seed):
     """The adaptive search radius selects exactly the edges the full 8 A list would give."""
     from sccop.config import GraphConfig
 
-    from sccop.graph.crystal_graph import _nearest, _pairs_within
+    from sccop.graph.crystal_graph import _nearest, pairs_within
 
     rng = np.random.default_rng(seed)
     cell = np.diag(rng.uniform(2.5, 9.0, 3)) + rng.uniform(-1.0, 1.0, (3, 3))
@@ -94,7 +93,7 @@ def test_growing_radius_keeps_the_full_cutoff_edges(seed):
     i, j, d = _nearest(cell, frac, pbc, centres, config)
     fast = sorted(zip(i.tolist(), j.tolist(), np.round(d, 8).tolist()))
     # Reference: every pair within the full 8 A, then the 12 nearest per centre with ties kept.
-    fi, fj, fd = _pairs_within(cell, frac, pbc, centres, 8.0)
+    fi, fj, fd = pairs_within(cell, frac, pbc, centres, 8.0)
     full = []
     for c in centres:
         dc = np.sort(fd[fi == c])

@@ -15,7 +15,7 @@ import numpy as np
 
 from sccop.composition import distance_limits
 from sccop.config import AnnealConfig
-from sccop.graph.crystal_graph import _pairs_within
+from sccop.graph.crystal_graph import pairs_within
 from sccop.sampling.lattice import strain_lattice
 from sccop.sampling.structure import SymmetricStructure
 from sccop.symmetry.grid import GridDistances
@@ -57,7 +57,7 @@ class DistanceRule:
         mult = structure.multiplicities()
         first = np.concatenate([[0], np.cumsum(mult)[:-1]])
         pbc = np.array([True, True, structure.grid.periodic_z])
-        i, j, d = _pairs_within(np.asarray(lattice, dtype=float), frac, pbc, first, float(self.limits.max()))
+        i, j, d = pairs_within(np.asarray(lattice, dtype=float), frac, pbc, first, float(self.limits.max()))
         kind = np.array([self.index[e] for e in symbols])
         return bool(np.all(d >= self.limits[kind[i], kind[j]]))
 

@@ -43,7 +43,7 @@ def _shift_box(reach: tuple[int, int, int]) -> np.ndarray:
     return np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3).astype(float)
 
 
-def _pairs_within(cell, frac, pbc, centres, radius):
+def pairs_within(cell, frac, pbc, centres, radius):
     """(i, j, d) for every atom j (any periodic image) within `radius` of each centre atom i."""
     recip_norms = np.linalg.norm(np.linalg.inv(cell), axis=0)
     # Differences are wrapped into [-0.5, 0.5), so half a cell more reach covers every image.
@@ -80,7 +80,7 @@ def _nearest(cell, frac, pbc, centres, config: GraphConfig):
         volume = abs(np.linalg.det(cell))
         radius = min(config.cutoff, (6.0 * k * volume / (4.0 * np.pi * len(frac))) ** (1 / 3) + 0.5)
     while True:
-        i, j, d = _pairs_within(cell, frac, pbc, centres, radius)
+        i, j, d = pairs_within(cell, frac, pbc, centres, radius)
         order = np.lexsort((d, i))
         i, j, d = i[order], j[order], d[order]
         starts = np.searchsorted(i, centres, side="left")
