@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sccop.config import RunConfig, config_changes, from_dict, to_dict
+from sccop.config import RunConfig, config_changes, to_dict
 from sccop.errors import SccopInputError
 from sccop.relax import EnergyResult, describe_error, relax_many, single_points
-from sccop.store import Store, from_symmetric_data, symmetric_data
+from sccop.store import Store, symmetric_data
 
 log = logging.getLogger("sccop.search")
 
@@ -289,7 +289,7 @@ class Search:
         from sccop.landscape import partition, representatives, select
 
         cfg, ens = self.config.search, self.ensemble
-        labelled = {self.label_source[u] for u in self.label_source}
+        labelled = set(self.label_source.values())
         graphs = [au_graph(self.structures[u], self.config.graph) for u in pool]
         pred, spread = ens.predict(graphs)
         vectors = ens.crystal_vectors(graphs)
@@ -514,4 +514,4 @@ def load_config(path: str | Path) -> dict:
         raise SccopInputError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-__all__ = ["Search", "SearchResult", "write_outputs", "load_config", "from_dict", "from_symmetric_data"]
+__all__ = ["Search", "SearchResult", "write_outputs", "load_config"]

@@ -5,31 +5,19 @@ Every structure is a row with key-value pairs
     stage     sample, label (a backend single point), anneal, relax
     round, iteration, spacegroup, wyckoff (letters), predicted, energy_per_atom (backend, eV/atom;
               enthalpy per atom under pressure; the row's own `energy` is the backend's total energy),
-    status    pending / ok / failed, reason (failures), parent (the uid it came from),
+    status    ok / failed, reason (failures), parent (the uid it came from),
     calls     backend calls made so far when the row was written
-and, for structures on a symmetry grid, `data["symmetric"]` (group, grid divisions, lattice, orbits) so
-the search can rebuild them. The resolved config and the program version are the database metadata.
+and, for structures on a symmetry grid, `data["symmetric"]` (group, grid divisions, lattice, orbits),
+from which `from_symmetric_data` rebuilds the SymmetricStructure. The resolved config and the program version are the database metadata.
 SQLite by default; ASE's PostgreSQL URLs (postgresql://...) work the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-
-
-def structure_key(atoms: Atoms, kind: str, fingerprint: str) -> str:
-    """A hash of (call kind, backend settings, atoms) that names one backend call."""
-    h = hashlib.sha1()
-    h.update(kind.encode())
-    h.update(fingerprint.encode())
-    h.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
-    h.update(np.round(np.asarray(atoms.cell[:], dtype=float), 6).tobytes())
-    h.update(np.round(atoms.get_scaled_positions(wrap=True) % 1.0, 6).tobytes())
-    return h.hexdigest()
 
 
 def symmetric_data(structure) -> dict:
@@ -110,7 +98,3 @@ class Store:
 
     def rows(self, **selection):
         return list(self.db.select(**selection))
-
-    def calls(self) -> int:
-        """Backend calls recorded (label and relax rows that reached the backend)."""
-        return sum(1 for _ in self.db.select("backend_call=1"))
