@@ -22,14 +22,12 @@ def main(proto_dir: str) -> None:
 
     from ase.io import read
 
-    from sccop.composition import element_data, volume_window
+    from sccop.composition import WINDOW_RULES, element_data, volume_window
     from sccop.sampling.validate import min_distance_ratio
-
-    from sccop.composition import window_parts
 
     rows = list(csv.DictReader(open(Path(proto_dir) / "index.csv")))
     inside = 0
-    in_dense = in_pred = in_union = 0
+    per_rule = dict.fromkeys(WINDOW_RULES, 0)
     ratios = []
     print(f"{'name':12s} {'atoms':>5s} {'V':>8s} {'window':>18s} {'in':>3s} {'min d/(ri+rj)':>14s}")
     for row in rows:
@@ -41,17 +39,16 @@ def main(proto_dir: str) -> None:
         v = atoms.get_volume()
         ok = lo <= v <= hi
         inside += ok
-        (d_lo, d_hi), (p_lo, p_hi) = window_parts(counts, 3)
-        in_dense += d_lo <= v <= d_hi
-        in_pred += p_lo <= v <= p_hi
-        in_union += (d_lo <= v <= d_hi) or (p_lo <= v <= p_hi)
+        for rule in WINDOW_RULES:
+            r_lo, r_hi = volume_window(counts, 3, rule)
+            per_rule[rule] += r_lo <= v <= r_hi
         radii = {s: element_data(s).radius for s in counts}
         ratio = min_distance_ratio(atoms, radii)
         ratios.append((ratio, row["name"]))
         print(f"{row['name']:12s} {len(atoms):5d} {v:8.1f} [{lo:7.1f}, {hi:7.1f}] {'yes' if ok else 'NO':>3s} {ratio:14.3f}")
     n = len(rows)
-    print(f"\nvolume inside sccop's window: {inside}/{n} = {inside / n:.0%}")
-    print(f"for comparison: dense window alone {in_dense}/{n}, regression window alone {in_pred}/{n}, union {in_union}/{n}")
+    print(f"\nvolume inside the default (span) window: {inside}/{n} = {inside / n:.0%}")
+    print("per window rule: " + ", ".join(f"{rule} {k}/{n}" for rule, k in per_rule.items()))
     ratios.sort()
     print("smallest d/(ri+rj):", ", ".join(f"{n} {r:.3f}" for r, n in ratios[:5]))
 

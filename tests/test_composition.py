@@ -47,13 +47,21 @@ def test_cell_sizes_are_whole_multiples():
         parse_range("10-5", "x")
 
 
-def test_volume_window_is_intersection_or_dense():
-    # NaCl: both windows overlap, the result is their intersection.
+def test_volume_window_rules():
+    # NaCl: both windows overlap; SCCOP's rule is their intersection, span is their hull.
     (d_lo, d_hi), (p_lo, p_hi) = window_parts({"Na": 1, "Cl": 1})
-    assert volume_window({"Na": 1, "Cl": 1}) == pytest.approx((max(d_lo, p_lo), min(d_hi, p_hi)))
+    assert volume_window({"Na": 1, "Cl": 1}, rule="sccop") == pytest.approx((max(d_lo, p_lo), min(d_hi, p_hi)))
+    assert volume_window({"Na": 1, "Cl": 1}) == pytest.approx((min(d_lo, p_lo), max(d_hi, p_hi)))
+    assert volume_window({"Na": 1, "Cl": 1}, rule="regression") == pytest.approx((p_lo, p_hi))
     r = element_data("C").radius
     dense = 2 * 4 / 3 * 3.141592653589793 * r**3
-    # Diamond carbon: the two windows do not overlap, so the dense window is used.
-    assert volume_window({"C": 2}) == pytest.approx((0.96 * dense, 2.66 * dense))
+    # Diamond carbon: the two windows do not overlap, so SCCOP's rule falls back to the dense window,
+    # which misses diamond (11.3 A^3 per 2 atoms); the default span holds it.
+    assert volume_window({"C": 2}, rule="sccop") == pytest.approx((0.96 * dense, 2.66 * dense))
+    assert not volume_window({"C": 2}, rule="sccop")[1] > 11.3
+    lo, hi = volume_window({"C": 2})
+    assert lo < 11.3 < hi
+    with pytest.raises(SccopInputError, match="volume window rule"):
+        volume_window({"C": 2}, rule="huge")
     lo, hi = volume_window({"C": 2}, dim=2)
     assert 0 < lo < hi

@@ -135,3 +135,17 @@ def test_moves_keep_the_grid():
         swapped = s.with_swapped_elements(0, 1)
         assert swapped.orbits[0].element == s.orbits[1].element
         assert swapped.orbits[0].site == s.orbits[0].site
+
+
+@pytest.mark.parametrize("rule", ["span", "sccop", "regression"])
+def test_volumes_lie_in_the_window_of_the_rule(rule):
+    from sccop.composition import parse_composition, volume_window
+    from sccop.errors import SccopInputError
+
+    comp = parse_composition("Si")
+    lo, hi = volume_window({"Si": 2}, rule=rule)
+    results = Sampler(comp, [2], SamplerConfig(volume_window=rule)).sample(12, seed=3)
+    volumes = [s.to_atoms().get_volume() for _, s in results]
+    assert volumes and all(lo - 1e-6 <= v <= hi + 1e-6 for v in volumes)
+    with pytest.raises(SccopInputError, match="volume window rule"):
+        Sampler(comp, [2], SamplerConfig(volume_window="wide"))

@@ -1,8 +1,10 @@
 """Compositions: parsing, cell sizes, element data and the volume (or area) window.
 
 The volume window follows SCCOP: two estimates, a dense-packing one and a regression on atomic radius r,
-Pauling electronegativity chi and electron affinity EA, each widened into a window; the search uses their
-intersection, or the dense window when the intersection is empty.
+Pauling electronegativity chi and electron affinity EA, each widened into a window. How they combine is
+a rule (`WINDOW_RULES`): SCCOP's own rule is their intersection, or the dense window when they do not
+overlap; the default `span` runs from the lower of the two lower ends to the higher of the two upper ends,
+which holds open frameworks (diamond Si and C, SiO2) that both windows miss on their own.
 """
 
 from __future__ import annotations
@@ -154,9 +156,24 @@ _WINDOW_3D = {"dense": (0.96, 2.66), "pred": (17.9984, -3.10083, 4.50924, -8.497
 _WINDOW_2D = {"dense": (1.06, 5.07), "pred": (3.19353, -0.0126031, 0.253931, 1.18601), "pred_win": (0.68, 2.99)}
 
 
-def volume_window(counts: dict[str, int], dim: int = 3) -> tuple[float, float]:
-    """Window for the cell volume (A^3, dim=3) or layer area (A^2, dim=2) of a cell holding `counts` atoms."""
+WINDOW_RULES = ("span", "sccop", "dense", "regression")
+
+
+def volume_window(counts: dict[str, int], dim: int = 3, rule: str = "span") -> tuple[float, float]:
+    """Window for the cell volume (A^3, dim=3) or layer area (A^2, dim=2) of a cell holding `counts` atoms.
+
+    `rule`: span (the smallest range holding both windows), sccop (their intersection, or the dense window
+    when they do not overlap), dense or regression (one window alone).
+    """
     (dense_lo, dense_hi), (pred_lo, pred_hi) = window_parts(counts, dim)
+    if rule == "span":
+        return min(dense_lo, pred_lo), max(dense_hi, pred_hi)
+    if rule == "dense":
+        return dense_lo, dense_hi
+    if rule == "regression":
+        return pred_lo, pred_hi
+    if rule != "sccop":
+        raise SccopInputError(f"unknown volume window rule {rule!r}; choose one of {', '.join(WINDOW_RULES)}")
     lo, hi = max(dense_lo, pred_lo), min(dense_hi, pred_hi)
     if lo >= hi:
         return dense_lo, dense_hi
@@ -181,4 +198,7 @@ def window_parts(counts: dict[str, int], dim: int = 3) -> tuple[tuple[float, flo
     pred = c_r * sum_r + c_chi * sum_chi + c_ea * sum_ea + c0
     dense_lo, dense_hi = coef["dense"][0] * dense, coef["dense"][1] * dense
     pred_lo, pred_hi = coef["pred_win"][0] * pred, coef["pred_win"][1] * pred
+    if pred_lo <= 0.0:
+        # The linear regression can go negative for a few light atoms: it then has no lower end to offer.
+        pred_lo, pred_hi = dense_lo, max(pred_hi, dense_hi)
     return (dense_lo, dense_hi), (pred_lo, pred_hi)

@@ -26,6 +26,12 @@ class SamplerConfig:
     grid_spacing: float = _f(
         0.5, "Grid spacing as a fraction of the mean bond length r_i + r_j over the composition's atoms."
     )
+    volume_window: str = _f(
+        "span",
+        "How the dense-packing and regression volume windows combine: span (from the lower to the higher "
+        "end of both; holds 20 of the 22 reference prototypes), sccop (their intersection, SCCOP's rule; "
+        "13 of 22), dense or regression. See docs/benchmarks.md.",
+    )
     uniform_share: float = _f(0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.")
     vacuum: float = _f(15.0, "2D only: vacuum thickness along c (Angstrom).")
     thickness: float = _f(0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sccop.composition import Composition, distance_limits, element_data, volume_window
+from sccop.composition import WINDOW_RULES, Composition, distance_limits, element_data, volume_window
 from sccop.config import SamplerConfig
 from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
@@ -49,6 +49,10 @@ class Sampler:
         self.config = config = config or SamplerConfig()
         if config.dim not in (2, 3):
             raise SccopInputError(f"dim must be 2 or 3, got {config.dim}")
+        if config.volume_window not in WINDOW_RULES:
+            raise SccopInputError(
+                f"unknown volume window rule {config.volume_window!r}; choose one of {', '.join(WINDOW_RULES)}"
+            )
         if not formula_units:
             raise SccopInputError("no cell size to sample")
         self.elements = list(composition.elements)
@@ -87,7 +91,7 @@ class Sampler:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
 
     def _window(self, group: GroupInfo, z: int) -> tuple[float, float]:
-        lo, hi = volume_window(self.composition.scaled(z), self.config.dim)
+        lo, hi = volume_window(self.composition.scaled(z), self.config.dim, self.config.volume_window)
         return lo * group.centring_factor, hi * group.centring_factor
 
     def _z_frac(self, c_length: float) -> tuple[float, ...] | None:
