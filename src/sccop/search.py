@@ -293,9 +293,10 @@ class Search:
         graphs = [au_graph(self.structures[u], self.config.graph) for u in pool]
         pred, spread = ens.predict(graphs)
         vectors = ens.crystal_vectors(graphs)
-        regions, _ = partition(vectors, self.config.landscape, self.rng(round_, "partition", iteration))
+        regions, embedding = partition(vectors, self.config.landscape, self.rng(round_, "partition", iteration))
         groups = np.array([self.structures[u].spacegroup for u in pool])
         reps = representatives(regions, pred, groups, self.config.landscape.per_cluster)
+        self._save_landscape(round_, iteration, pool, embedding, regions, pred, spread, groups, reps)
         # Starts: the best representative of each region in turn (exploration), then the lowest labels.
         n_explore = int(round(cfg.starts * cfg.explore_share))
         by_region = sorted(reps, key=lambda i: (pred[i]))
@@ -339,6 +340,17 @@ class Search:
         picks = select(e, ens.crystal_vectors(g), min(cfg.per_iteration, len(options)), uncertainty=sd,
                        config=self.config.landscape, rng=self.rng(round_, "select", iteration))
         return [options[i] for i in picks]
+
+    def _save_landscape(self, round_, iteration, pool, embedding, regions, pred, spread, groups, reps) -> None:
+        """DIR/landscape/rR_iI.npz: the partition as the search saw it, for `sccop report`'s map."""
+        labelled = {source: self.labels[label] for label, source in self.label_source.items() if label in self.labels}
+        folder = self.out / "landscape"
+        folder.mkdir(exist_ok=True)
+        xy = np.zeros((len(pool), 2))
+        xy[:, : min(2, embedding.shape[1])] = embedding[:, :2]
+        np.savez(folder / f"r{round_}_i{iteration}.npz", embedding=xy, regions=regions, predicted=pred,
+                 spread=spread, spacegroups=groups, representatives=np.asarray(reps, dtype=int),
+                 backend=np.array([labelled.get(u, np.nan) for u in pool]))
 
     def relax_best(self, round_: int) -> None:
         from pymatgen.analysis.structure_matcher import StructureMatcher

@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "sample": "sccop.cli.sample",
     "relax": "sccop.cli.relax",
     "search": "sccop.cli.search",
+    "report": "sccop.cli.report",
 }
 
 
