@@ -47,3 +47,19 @@ def test_outliers_and_non_finite_targets_are_dropped():
     y = np.array([0.0, 0.1, -0.1, 0.05] * 10 + [np.nan, 50.0])
     keep = clean_targets(y, 3.0)
     assert keep[:40].all() and not keep[40] and not keep[41]
+
+
+def test_thread_setting_gives_the_same_model_and_is_restored(data):
+    import torch
+
+    graphs, y = data
+    before = torch.get_num_threads()
+    results = []
+    for threads in (1, 0):  # one thread, and torch's own setting
+        ensemble, _ = train_ensemble(graphs[:40], y[:40], TrainConfig(members=1, epochs=5, threads=threads),
+                                     np.random.default_rng(0))
+        assert torch.get_num_threads() == before
+        results.append(ensemble.predict(graphs[40:60])[0])
+        assert torch.get_num_threads() == before
+    # The thread count changes the summation order only.
+    assert np.allclose(results[0], results[1], atol=1e-4)

@@ -125,6 +125,11 @@ class TrainConfig:
     patience: int = _f(60, "Epochs without a better validation loss before stopping.")
     outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
     max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")
+    threads: int = _f(
+        1,
+        "Torch threads for the network (training and scoring); 0 keeps torch's setting. Its tensors are small: "
+        "one thread is faster than two on 2 cores (docs/benchmarks.md). Backend calls keep their own.",
+    )
 
 
 @dataclass(frozen=True)

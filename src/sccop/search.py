@@ -270,7 +270,8 @@ class Search:
                 net = CGCNN(self.config.model, self.config.graph)
                 net.load_state_dict(state)
                 members.append(net)
-            self.ensemble = Ensemble(members=members, mean=saved["mean"], std=saved["std"], graph=self.config.graph)
+            self.ensemble = Ensemble(members=members, mean=saved["mean"], std=saved["std"], graph=self.config.graph,
+                                     threads=self.config.train.threads)
             return
         uids = sorted(self.labels)
         graphs = [au_graph(self.structures[self.label_source[u]], self.config.graph) for u in uids]

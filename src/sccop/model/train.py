@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,20 @@ from sccop.model.cgcnn import CGCNN, to_tensors
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def torch_threads(n: int):
+    """Run the block with `n` torch intra-op threads (0: leave them), then restore the previous number."""
+    old = torch.get_num_threads()
+    if n <= 0 or n == old:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 @dataclass
 class Ensemble:
     """Trained members and the target normalisation (energies in eV/atom)."""
@@ -31,6 +46,7 @@ class Ensemble:
     mean: float
     std: float
     graph: GraphConfig = field(default_factory=GraphConfig)
+    threads: int = 1
 
     def _batches(self, graphs: list[CrystalGraph], size: int = 256):
         for start in range(0, len(graphs), size):
@@ -40,9 +56,10 @@ class Ensemble:
     def predict(self, graphs: list[CrystalGraph]) -> tuple[np.ndarray, np.ndarray]:
         """(mean, spread) of the members' energies per atom for each graph."""
         preds = []
-        for member in self.members:
-            member.eval()
-            preds.append(np.concatenate([member(b).numpy() for b in self._batches(graphs)]))
+        with torch_threads(self.threads):
+            for member in self.members:
+                member.eval()
+                preds.append(np.concatenate([member(b).numpy() for b in self._batches(graphs)]))
         values = np.array(preds) * self.std + self.mean
         return values.mean(axis=0), values.std(axis=0)
 
@@ -51,7 +68,8 @@ class Ensemble:
         """Crystal vectors of the first member (the landscape coordinates), one row per graph."""
         member = self.members[0]
         member.eval()
-        return np.concatenate([member.crystal_vectors(b).numpy() for b in self._batches(graphs)])
+        with torch_threads(self.threads):
+            return np.concatenate([member.crystal_vectors(b).numpy() for b in self._batches(graphs)])
 
 
 @dataclass
@@ -85,6 +103,11 @@ def train_ensemble(
 ) -> tuple[Ensemble, TrainReport]:
     """Train `config.members` CGCNNs on (graph, energy per atom) pairs; returns the ensemble and a report."""
     config = config or TrainConfig()
+    with torch_threads(config.threads):
+        return _train(graphs, energies, config, rng, previous, model, graph)
+
+
+def _train(graphs, energies, config, rng, previous, model, graph):
     rng = rng or np.random.default_rng(0)
     graph = graph or GraphConfig()
     start = time.perf_counter()
@@ -143,4 +166,4 @@ def train_ensemble(
         "trained %d members on %d energies (%d dropped) in %.1f s; validation MAE %s eV/atom",
         len(members), report.used, report.dropped, report.seconds, ", ".join(f"{x:.3f}" for x in maes),
     )
-    return Ensemble(members=members, mean=mean, std=std, graph=graph), report
+    return Ensemble(members=members, mean=mean, std=std, graph=graph, threads=config.threads), report
