@@ -3,7 +3,10 @@
 The CGCNN's tensors are small (tens of nodes per batch), so thread start-up and synchronisation cost
 more than they save. Same data, same seeds, fixed epochs (no early stopping), median of 3 repeats.
 
-Usage: python benchmarks/train_threads.py [--labels 30,60,120] [--epochs 40]
+With --busy, a second process keeps one core busy meanwhile (as when searches or Dask workers share
+the machine).
+
+Usage: python benchmarks/train_threads.py [--labels 30,60,120] [--epochs 40] [--busy]
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ def main() -> None:
     parser.add_argument("--labels", default="30,60,120")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--busy", action="store_true", help="keep one core busy in another process")
     args = parser.parse_args()
+    busy = None
+    if args.busy:
+        import subprocess
+        import sys
+
+        busy = subprocess.Popen([sys.executable, "-c", "while True: sum(i * i for i in range(10**6))"])
     default = torch.get_num_threads()
     sampler = Sampler(parse_composition("SrTiO3"), [1, 2], SamplerConfig())
     graphs = [au_graph(s) for _, s in sampler.sample(400, seed=5)]
@@ -41,7 +51,8 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
-    print(f"torch default threads: {default}; epochs {args.epochs}; median of {args.repeats}")
+    print(f"torch default threads: {default}; epochs {args.epochs}; median of {args.repeats}; "
+          f"{'one core busy in another process' if busy else 'idle machine'}")
     print("labels  train s (default)  train s (1 thread)  ratio")
     ensemble = None
     for n in map(int, args.labels.split(",")):
@@ -58,6 +69,8 @@ def main() -> None:
             ensemble.threads = threads
             row.append(timed(lambda: [ensemble.predict(graphs[:size]) for _ in range(calls)]))
         print(f"{calls} x {size:3d}  {row[0]:11.2f}  {row[1]:12.2f}  {row[0] / row[1]:5.2f}x", flush=True)
+    if busy is not None:
+        busy.kill()
 
 
 if __name__ == "__main__":

@@ -126,9 +126,9 @@ class TrainConfig:
     outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
     max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")
     threads: int = _f(
-        1,
-        "Torch threads for the network (training and scoring); 0 keeps torch's setting. Its tensors are small: "
-        "one thread is faster than two on 2 cores (docs/benchmarks.md). Backend calls keep their own.",
+        0,
+        "Torch threads for the network (training and scoring); 0 keeps torch's setting. Set 1 when other "
+        "processes share the cores: then one thread is 3x faster than two (docs/benchmarks.md).",
     )
 
 

@@ -46,7 +46,7 @@ class Ensemble:
     mean: float
     std: float
     graph: GraphConfig = field(default_factory=GraphConfig)
-    threads: int = 1
+    threads: int = 0
 
     def _batches(self, graphs: list[CrystalGraph], size: int = 256):
         for start in range(0, len(graphs), size):
