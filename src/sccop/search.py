@@ -38,7 +38,14 @@ STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "parti
 
 
 class BudgetExhausted(Exception):
-    """The call or time budget is used up."""
+    """The call or time budget is used up. `kind`: time, budget (all calls) or labels (the calls for
+    single points, which leave `relax_top` calls for relaxing the best); `partial`: the energies of the
+    calls made before it ran out."""
+
+    def __init__(self, kind: str, partial: dict | None = None):
+        super().__init__(kind)
+        self.kind = kind
+        self.partial = partial or {}
 
 
 @dataclass
@@ -159,6 +166,8 @@ class Search:
             else:
                 todo.append((uid, atoms, values))
         budget = self.config.search.budget_calls
+        if budget is not None and kind == "label":  # keep calls for relaxing the best labels at the end
+            budget -= min(self.config.search.relax_top, budget // 2)
         exhausted = False
         if budget is not None and self.calls + len(todo) > budget:
             todo, exhausted = todo[: max(0, budget - self.calls)], True
@@ -189,9 +198,13 @@ class Search:
                 self.store.put_many(rows)
                 self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
                 bar.update(len(part))
-                self._check_time()
+                try:
+                    self._check_time()
+                except BudgetExhausted as exc:
+                    exc.partial = out
+                    raise
         if exhausted:
-            raise BudgetExhausted("budget")
+            raise BudgetExhausted("labels" if kind == "label" else "budget", out)
         return out
 
     # ---- stages ------------------------------------------------------------------------------------
@@ -249,9 +262,17 @@ class Search:
                 "round": round_, "iteration": iteration, "parent": uid, "spacegroup": s.spacegroup,
                 "wyckoff": "".join(s.wyckoff_labels()),
             }))
-        energies = self._backend("label", items, f"round {round_}: labelling ({self.config.backend.name})")
+        try:
+            energies = self._backend("label", items, f"round {round_}: labelling ({self.config.backend.name})")
+        except BudgetExhausted as exc:  # keep the labels made before the budget ran out
+            self._keep_labels(items, exc.partial)
+            raise
+        self._keep_labels(items, energies)
+
+    def _keep_labels(self, items: list, energies: dict) -> None:
         for (label_uid, _, values) in items:
-            self.label_source[label_uid] = values["parent"]
+            if label_uid in energies:
+                self.label_source[label_uid] = values["parent"]
             if energies.get(label_uid) is not None:
                 self.labels[label_uid] = energies[label_uid]
 
@@ -373,8 +394,15 @@ class Search:
             chosen_structures.append(structure)
         items = [(f"relax:{u}", self.structures[self.label_source[u]].to_atoms(), {"round": round_, "parent": u})
                  for u in chosen]
-        energies = self._backend("relax", items, f"round {round_}: relaxing ({self.config.backend.name})")
+        try:
+            energies = self._backend("relax", items, f"round {round_}: relaxing ({self.config.backend.name})")
+        except BudgetExhausted as exc:  # keep what was relaxed before the budget ran out
+            self._keep_relaxed(exc.partial)
+            raise
         self.relaxed_parents.update(chosen)
+        self._keep_relaxed(energies)
+
+    def _keep_relaxed(self, energies: dict) -> None:
         for uid, energy in energies.items():
             if energy is not None:
                 self.relaxed[uid] = energy
@@ -410,7 +438,12 @@ class Search:
                     stopped = "converged"
                     break
         except BudgetExhausted as exc:
-            stopped = str(exc)
+            stopped = "time" if exc.kind == "time" else "budget"
+            if exc.kind == "labels":  # the calls kept back relax the best labels so far
+                try:
+                    self.relax_best(round_)
+                except BudgetExhausted:
+                    pass
             history.append(min(self.relaxed.values(), default=None))
             log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.calls, self.minutes())
         finally:
