@@ -1,0 +1,110 @@
+"""Random symmetric search, the baseline `sccop bench` compares against (what AIRSS or PyXtal plus an ML
+potential do): sample symmetric structures, relax every one with the backend, keep the lowest.
+
+It uses sccop's own sampler and relaxation settings, so the only difference from `sccop search` is the
+learning: no network, no landscape, no annealing. Every relaxation is a row of DIR/random.db (stage
+relax, uid random/I, energy_per_atom, spacegroup, status, reason, calls), written chunk by chunk;
+structure I depends only on (seed, I), so a resumed run skips the rows already written and goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sccop.config import RunConfig
+from sccop.errors import SccopInputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BaselineResult:
+    out: Path
+    calls: int
+    best_energy: float | None
+    stopped: str
+
+
+def random_search(
+    config: RunConfig,
+    out: str | Path,
+    *,
+    budget_calls: int | None = None,
+    budget_minutes: float | None = None,
+    calculator=None,
+    progress: bool = False,
+) -> BaselineResult:
+    """Sample and relax structures of `config.composition` with `config.atoms` atoms until a budget is used.
+
+    Without a budget it stops after `config.search.samples` relaxations.
+    """
+    from tqdm import tqdm
+
+    from sccop.composition import formula_units_for, parse_composition, parse_range
+    from sccop.relax import relax_many
+    from sccop.sampling.sampler import Sampler
+    from sccop.search import _spacegroup
+    from sccop.store import Store
+
+    if not config.composition:
+        raise SccopInputError("no composition given")
+    composition = parse_composition(config.composition)
+    atoms = parse_range(config.atoms, "atoms") if config.atoms else None
+    units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
+    sampler = Sampler(composition, formula_units_for(composition, atoms=atoms, formula_units=units), config.sampler)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store(out / "random.db")
+    if budget_calls is None and budget_minutes is None:
+        budget_calls = config.search.samples
+    previous = float(store.metadata.get("seconds", 0.0))
+    start = time.perf_counter()
+
+    def minutes() -> float:
+        return (previous + time.perf_counter() - start) / 60.0
+
+    calls = len(store)
+    index = max((int(r.uid.split("/")[1]) + 1 for r in store.rows()), default=0)
+    chunk = max(1, config.search.chunk)
+    stopped = "budget"
+    failures_in_a_row = 0
+    bar = tqdm(total=budget_calls, initial=calls, desc="random search", unit="relaxation", disable=not progress)
+    while True:
+        if budget_calls is not None and calls >= budget_calls:
+            break
+        if budget_minutes is not None and minutes() >= budget_minutes:
+            break
+        size = chunk if budget_calls is None else min(chunk, budget_calls - calls)
+        found = sampler.sample(size, config.seed, start=index)
+        index += size
+        if not found:
+            failures_in_a_row += 1
+            if failures_in_a_row >= 5:  # the sampler cannot place this composition: nothing more will come
+                stopped = "sampler gave up"
+                log.warning("random search: the sampler made no structure in %d tries", 5 * size)
+                break
+            continue
+        failures_in_a_row = 0
+        results = relax_many([s.to_atoms() for _, s in found], config.backend, config.relax, calculator=calculator)
+        rows = []
+        for (i, s), result in zip(found, results):
+            calls += 1
+            energy = result.energy_per_atom if result.ok else None
+            rows.append((f"random/{i}", result.atoms, {}, {
+                "stage": "relax", "status": result.status, "reason": result.reason, "energy_per_atom": energy,
+                "backend_call": 1, "calls": calls, "backend": config.backend.name, "parent_spacegroup": s.spacegroup,
+                "converged": bool(result.converged), "steps": int(result.steps), "seconds": round(float(result.seconds), 3),
+                **({"spacegroup": _spacegroup(result.atoms)} if result.ok else {}),
+            }))
+        store.put_many(rows)
+        store.metadata = {**store.metadata, "seconds": minutes() * 60.0}
+        bar.update(len(rows))
+    bar.close()
+    energies = [r.energy_per_atom for r in store.rows(status="ok")]
+    return BaselineResult(out=out, calls=calls, best_energy=min(energies, default=None), stopped=stopped)
+
+
+__all__ = ["random_search", "BaselineResult"]

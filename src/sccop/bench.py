@@ -1,0 +1,421 @@
+"""`sccop bench`: sccop search and random symmetric search on a CSPBench-format table, in one run.
+
+Each row asks for exactly `nsites` atoms of its composition; its reference structure (a CIF in
+`cif_dir`, optional) is read only to score the result, never by a search. Per row and method:
+
+- `sccop`: a `sccop search` in DIR/rows/<id>/sccop (its own database, resumable);
+- `random`: sample symmetric structures and relax every one (sccop.baseline) in DIR/rows/<id>/random.
+
+Both get the same budget (backend calls or minutes) and the same base config (sampler, backend, relax).
+Scoring, from the databases: the best relaxed structure's space group (SpacegroupAnalyzer, symprec 0.1)
+against the row's; the top-5 unique structures' groups; StructureMatcher(ltol=0.2, stol=0.3,
+angle_tol=5) against the reference when there is one; and the backend calls and minutes until the first
+relaxed structure in the final space group, in the row's space group (a hit) and matching the reference.
+
+DIR/results.jsonl gets one line per finished (row, method), written by this process only; results.csv
+and summary.md are rebuilt from it. Rerunning skips finished pairs; an interrupted pair resumes from its
+own database. `workers` > 1 runs pairs on a local Dask cluster, one pair per worker process.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import statistics
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sccop.config import RunConfig, SearchConfig, to_dict
+from sccop.errors import SccopInputError
+from sccop.relax import describe_error
+
+log = logging.getLogger(__name__)
+
+METHODS = ("sccop", "random")
+YEAR_MINUTES = 365.25 * 24 * 60  # ASE database times are in years since 2000
+DEFAULT_CALLS = 150
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One row: an id (material_id or prototype name), composition, atoms, the reference group, and every
+    column of the table as read (carried into the results)."""
+
+    id: str
+    formula: str
+    nsites: int
+    spacegroup: int
+    category: str
+    columns: dict = field(default_factory=dict)
+
+
+def read_table(path: str | Path, rows: str | None = None, ids: str | None = None) -> list[BenchRow]:
+    """Rows of a CSPBench-format CSV (material_id, primitive_formula or full_formula, nsites, spacegroup)
+    or a prototype index (name, formula, nsites, spacegroup). `rows`: 1-based, e.g. "1-10" or "2,5";
+    `ids`: comma-separated ids."""
+    from sccop.composition import parse_composition, parse_range
+
+    path = Path(path)
+    if not path.exists():
+        raise SccopInputError(f"benchmark table {path} does not exist")
+    with open(path, newline="") as fh:
+        table = list(csv.DictReader(fh))
+    if not table:
+        raise SccopInputError(f"benchmark table {path} has no rows")
+    columns = set(table[0])
+    id_key = next((k for k in ("material_id", "name") if k in columns), None)
+    formula_key = next((k for k in ("full_formula", "primitive_formula", "formula") if k in columns), None)
+    missing = [name for name, key in (("material_id (or name)", id_key), ("full_formula, primitive_formula or formula", formula_key))
+               if key is None] + [k for k in ("nsites", "spacegroup") if k not in columns]
+    if missing:
+        raise SccopInputError(f"benchmark table {path} lacks the column(s): {'; '.join(missing)}")
+    out = []
+    for n, row in enumerate(table, 1):
+        try:
+            nsites, group = int(row["nsites"]), int(row["spacegroup"])
+        except ValueError:
+            raise SccopInputError(f"{path} line {n + 1}: nsites and spacegroup must be whole numbers") from None
+        parse_composition(row[formula_key])  # unknown elements are named here, before anything runs
+        out.append(BenchRow(row[id_key], row[formula_key], nsites, group, row.get("category") or "all", dict(row)))
+    if rows:
+        wanted: list[int] = []
+        for part in rows.split(","):
+            lo, hi = parse_range(part.strip(), "rows")
+            wanted += range(lo, hi + 1)
+        bad = [k for k in wanted if not 1 <= k <= len(out)]
+        if bad:
+            raise SccopInputError(f"--rows {rows}: the table has rows 1-{len(out)}, not {bad[0]}")
+        out = [out[k - 1] for k in dict.fromkeys(wanted)]
+    if ids:
+        by_id = {r.id: r for r in out}
+        unknown = [i for i in ids.split(",") if i not in by_id]
+        if unknown:
+            raise SccopInputError(f"--ids: no row with id {', '.join(unknown)} in {path}")
+        out = [by_id[i] for i in ids.split(",")]
+    return out
+
+
+def reference_path(row: BenchRow, cif_dir: str | Path | None) -> Path | None:
+    """<material_id>.cif, <full_formula>.cif, <name>.cif or <formula>.cif in cif_dir, the first that exists."""
+    if not cif_dir:
+        return None
+    for key in (row.id, row.columns.get("full_formula"), row.columns.get("name"), row.formula):
+        if key and (Path(cif_dir) / f"{key}.cif").exists():
+            return Path(cif_dir) / f"{key}.cif"
+    return None
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    methods: tuple[str, ...] = METHODS
+    budget_calls: int | None = None
+    budget_minutes: float | None = None
+    workers: int = 1
+    cif_dir: str | None = None
+
+    def budget(self) -> tuple[int | None, float | None]:
+        if self.budget_calls is None and self.budget_minutes is None:
+            return DEFAULT_CALLS, None
+        return self.budget_calls, self.budget_minutes
+
+
+def row_config(base: RunConfig, row: BenchRow, settings: BenchSettings) -> RunConfig:
+    """The base config for one row: its composition, exactly `nsites` atoms, the bench budget."""
+    calls, minutes = settings.budget()
+    train = base.train if settings.workers <= 1 else replace(base.train, threads=1)  # cores are shared
+    search = replace(base.search or SearchConfig(), budget_calls=calls, budget_minutes=minutes)
+    return replace(base, composition=row.formula, atoms=str(row.nsites), formula_units=None, search=search, train=train)
+
+
+def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference: Path | None = None,
+             calculator=None) -> dict:
+    """Run one method on one row and score it against the row (and `reference`, a structure file, when
+    given); never raises: a failure is a result with its reason."""
+    from sccop.baseline import random_search
+    from sccop.search import Search
+
+    folder = out / "rows" / _safe(row.id) / method
+    start = time.perf_counter()
+    try:
+        if method == "sccop":
+            Search(config, folder, progress=False, calculator=calculator).run()
+            db = folder / "sccop.db"
+        elif method == "random":
+            calls, minutes = config.search.budget_calls, config.search.budget_minutes
+            random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator)
+            db = folder / "random.db"
+        else:
+            raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
+        result = score(db, row, reference)
+    except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
+        log.warning("%s on %s failed: %s", method, row.id, describe_error(exc))
+        result = {"status": "failed", "reason": describe_error(exc)}
+    result.update({"wall_minutes": round((time.perf_counter() - start) / 60.0, 2)})
+    return {"id": row.id, "method": method, **result}
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _group(structure) -> int:
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        return int(SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_number())
+    except Exception:  # noqa: BLE001 - spglib fails on broken cells: P1 is the honest answer
+        return 1
+
+
+def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) -> dict:
+    """Scores of one method's database (relax rows) against the row (see the module docstring)."""
+    from ase.db import connect
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    db = connect(db_path)
+    rows = list(db.select(backend_call=1))
+    calls = len(rows)
+    failed = [r for r in rows if r.get("status") != "ok"]
+    relaxed = sorted((r for r in rows if r.get("stage") == "relax" and r.get("status") == "ok"), key=lambda r: r.calls)
+    if not relaxed:
+        reasons = sorted({str(r.get("reason")) for r in failed})
+        return {"status": "failed", "reason": "no relaxed structure" + (f" ({reasons[0]})" if reasons else ""),
+                "calls": calls, "failed_calls": len(failed)}
+    start = min(r.ctime for r in db.select())
+    structures = {r.id: AseAtomsAdaptor.get_structure(r.toatoms()) for r in relaxed}
+    groups = {r.id: _group(structures[r.id]) for r in relaxed}
+    ref = None
+    if reference is not None:
+        from pymatgen.core import Structure
+
+        ref = Structure.from_file(reference)
+    matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
+    by_energy = sorted(relaxed, key=lambda r: (r.energy_per_atom, r.calls))
+    best = by_energy[0]
+    unique: list = []
+    for r in by_energy:
+        if len(unique) == top:
+            break
+        if not any(matcher.fit(structures[r.id], structures[u.id]) for u in unique):
+            unique.append(r)
+
+    def first(predicate) -> tuple[int | None, float | None]:
+        for r in relaxed:
+            if predicate(r):
+                return r.calls, round((r.ctime - start) * YEAR_MINUTES, 2)
+        return None, None
+
+    final = groups[best.id]
+    out = {
+        "status": "ok", "reason": "",
+        "best_energy_per_atom": round(best.energy_per_atom, 6), "best_spacegroup": final,
+        "spacegroup_match": final == row.spacegroup,
+        "top5_spacegroups": " ".join(str(groups[u.id]) for u in unique),
+        "top5_spacegroup_match": any(groups[u.id] == row.spacegroup for u in unique),
+        "calls": calls, "failed_calls": len(failed),
+        "minutes": round((max(r.ctime for r in rows) - start) * YEAR_MINUTES, 2),
+    }
+    out["calls_to_final_group"], out["minutes_to_final_group"] = first(lambda r: groups[r.id] == final)
+    out["calls_to_hit"], out["minutes_to_hit"] = first(lambda r: groups[r.id] == row.spacegroup)
+    if ref is not None:
+        fits = {}
+
+        def fits_ref(r) -> bool:
+            if r.id not in fits:
+                fits[r.id] = bool(matcher.fit(structures[r.id], ref))
+            return fits[r.id]
+
+        out["reference"] = reference.name
+        out["structure_match"] = fits_ref(best)
+        out["top5_structure_match"] = any(fits_ref(u) for u in unique)
+        out["calls_to_match"], out["minutes_to_match"] = first(fits_ref)
+    return out
+
+
+RESULT_COLUMNS = [
+    "id", "formula", "nsites", "spacegroup", "category", "method", "status", "reason", "best_energy_per_atom",
+    "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
+    "structure_match", "top5_structure_match", "calls", "failed_calls", "minutes", "calls_to_final_group",
+    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_match", "minutes_to_match", "wall_minutes",
+]
+
+
+def write_results(out: Path, table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> None:
+    """DIR/results.csv (one line per row and method, the table's own columns after ours) and summary.md."""
+    extra = [c for c in (table[0].columns if table else {}) if c not in RESULT_COLUMNS]
+    with open(out / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RESULT_COLUMNS + extra, extrasaction="ignore")
+        writer.writeheader()
+        for row in table:
+            for method in methods:
+                result = results.get((row.id, method))
+                if result is None:
+                    continue
+                line = {**row.columns, "id": row.id, "formula": row.formula, "nsites": row.nsites,
+                        "spacegroup": row.spacegroup, "category": row.category, **result}
+                writer.writerow({k: ("" if v is None else v) for k, v in line.items()})
+    (out / "summary.md").write_text(summary_markdown(table, results, methods))
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    values = sorted(values)
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return f"{statistics.median(values):.2f} (quartiles {q[0]:.2f}-{q[2]:.2f}, range {values[0]:.2f}-{values[-1]:.2f}, {len(values)} rows)"
+
+
+def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
+    """Counts per category and overall, the calls-to-first-hit ratio, and the rows one method won."""
+    with_reference = any("structure_match" in r for r in results.values())
+    keys = [("spacegroup_match", "group top-1"), ("top5_spacegroup_match", "group top-5")]
+    if with_reference:
+        keys += [("structure_match", "match top-1"), ("top5_structure_match", "match top-5")]
+    categories = sorted({r.category for r in table})
+    lines = ["# sccop bench summary", "", f"{len(table)} rows; methods: {', '.join(methods)}.", ""]
+    header = "| category | rows | " + " | ".join(f"{m} {label}" for m in methods for _, label in keys) + " |"
+    lines += [header, "|" + "---|" * (2 + len(methods) * len(keys))]
+    for category in categories + ["all"]:
+        members = [r for r in table if category in ("all", r.category)]
+        cells = []
+        for m in methods:
+            for key, _ in keys:
+                done = [results.get((r.id, m)) for r in members]
+                done = [d for d in done if d is not None]
+                cells.append(f"{sum(bool(d.get(key)) for d in done)}/{len(done)}")
+        name = "**all**" if category == "all" else category
+        lines.append(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    if {"sccop", "random"} <= set(methods):
+        ratios, ratio_rows = [], []
+        for r in table:
+            a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
+            if a and b and a.get("calls_to_hit") and b.get("calls_to_hit"):
+                ratios.append(b["calls_to_hit"] / a["calls_to_hit"])
+                ratio_rows.append(f"{r.id} {b['calls_to_hit']}/{a['calls_to_hit']}")
+        lines += ["Backend calls to the first structure in the row's space group, random / sccop, over rows both "
+                  f"hit: median {_spread(ratios)}.", ""]
+        if ratio_rows:
+            lines += ["Per row (random/sccop calls): " + ", ".join(ratio_rows) + ".", ""]
+        won = {"sccop": [], "random": []}
+        lower = {"sccop": [], "random": []}
+        for r in table:
+            a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
+            if not (a and b):
+                continue
+            if bool(a.get("spacegroup_match")) != bool(b.get("spacegroup_match")):
+                won["sccop" if a.get("spacegroup_match") else "random"].append(r.id)
+            ea, eb = a.get("best_energy_per_atom"), b.get("best_energy_per_atom")
+            if ea is not None and eb is not None and abs(ea - eb) > 0.001:
+                lower["sccop" if ea < eb else "random"].append(f"{r.id} ({abs(ea - eb) * 1000:.0f} meV/atom)")
+        for m in ("sccop", "random"):
+            lines.append(f"- Only {m} matched the space group: {', '.join(won[m]) or 'none'}.")
+        for m in ("sccop", "random"):
+            lines.append(f"- {m} found the lower energy (by more than 1 meV/atom): {', '.join(lower[m]) or 'none'}.")
+        lines.append("")
+    failed = [(k, v) for k, v in results.items() if v.get("status") != "ok"]
+    if failed:
+        lines += ["Failed:", ""] + [f"- {k[0]} ({k[1]}): {v.get('reason')}" for k, v in failed] + [""]
+    return "\n".join(lines)
+
+
+def _load_results(path: Path) -> dict[tuple[str, str], dict]:
+    results = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by a crash: that pair runs again
+                    continue
+                results[(item["id"], item["method"])] = item
+    return results
+
+
+def _check_settings(out: Path, record: dict, force: bool) -> None:
+    path = out / "bench.json"
+    if path.exists() and not force:
+        old = json.loads(path.read_text())
+        changes = [f"{k}: {old.get(k)!r} -> {record.get(k)!r}" for k in sorted(set(old) | set(record)) if old.get(k) != record.get(k)]
+        if changes:
+            raise SccopInputError(f"{out} was benchmarked with other settings ({'; '.join(changes)}); "
+                                  "use another --out, or --force to go on with the new ones")
+    path.write_text(json.dumps(record, indent=1, sort_keys=True))
+
+
+def run_bench(
+    table: list[BenchRow],
+    base: RunConfig,
+    settings: BenchSettings,
+    out: str | Path,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    calculator=None,
+) -> dict[tuple[str, str], dict]:
+    """Run every (row, method) not finished yet; returns all results (finished before and now)."""
+    from functools import partial
+
+    from tqdm import tqdm
+
+    from sccop.config import ExecutionConfig
+    from sccop.execution import make_executor
+
+    for m in settings.methods:
+        if m not in METHODS:
+            raise SccopInputError(f"unknown method {m!r} (known: {', '.join(METHODS)})")
+    if settings.workers < 1:
+        raise SccopInputError(f"workers must be at least 1, got {settings.workers}")
+    if settings.cif_dir and not Path(settings.cif_dir).is_dir():
+        raise SccopInputError(f"--cif-dir {settings.cif_dir} is not a folder")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    calls, minutes = settings.budget()
+    _check_settings(out, {"config": to_dict(replace(base, composition=None, atoms=None, formula_units=None)),
+                          "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}, force)
+    ledger = out / "results.jsonl"
+    results = _load_results(ledger)
+    todo = [(row, m) for row in table for m in settings.methods if (row.id, m) not in results]
+    if len(todo) < len(table) * len(settings.methods):
+        log.info("%d of %d row-method pairs already finished", len(table) * len(settings.methods) - len(todo),
+                 len(table) * len(settings.methods))
+    executor = make_executor(ExecutionConfig(workers=settings.workers))
+    task = partial(_task, out=out, calculator=calculator, cif_dir=settings.cif_dir)
+    items = [(row, m, row_config(base, row, settings)) for row, m in todo]
+    try:
+        with tqdm(total=len(table) * len(settings.methods), initial=len(table) * len(settings.methods) - len(todo),
+                  desc="bench", unit="row-method", disable=not progress) as bar:
+            for k, result in executor.map(task, items):
+                row, method, _ = items[k]
+                if isinstance(result, BaseException):  # the worker was lost even after retries
+                    result = {"id": row.id, "method": method, "status": "failed", "reason": f"task lost: {describe_error(result)}"}
+                results[(row.id, method)] = result
+                with open(ledger, "a") as fh:
+                    fh.write(json.dumps(result) + "\n")
+                write_results(out, table, results, settings.methods)
+                bar.set_postfix_str(f"{row.id} {method}: {_brief(result)}")
+                bar.update(1)
+    finally:
+        executor.close()
+    write_results(out, table, results, settings.methods)
+    return results
+
+
+def _task(item, out: Path, calculator, cif_dir):
+    row, method, config = item
+    return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator)
+
+
+def _brief(result: dict) -> str:
+    if result.get("status") != "ok":
+        return "failed"
+    hit = "hit" if result.get("spacegroup_match") else "miss"
+    return f"sg {result.get('best_spacegroup')} {hit}, {result.get('calls')} calls"
+
+
+__all__ = ["BenchRow", "BenchSettings", "read_table", "run_bench", "score", "summary_markdown", "METHODS"]

@@ -1,0 +1,158 @@
+"""`sccop bench` on toy tables with EMT: scoring, both methods, resume, bad rows, the prototype index."""
+
+import csv
+import json
+
+import pytest
+from ase.build import bulk
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import write
+
+from sccop.bench import BenchRow, BenchSettings, read_table, run_bench, score
+from sccop.config import AnnealConfig, BackendConfig, RunConfig, SearchConfig, TrainConfig
+from sccop.errors import SccopInputError
+from sccop.store import Store
+
+
+def base_config() -> RunConfig:
+    return RunConfig(
+        seed=1,
+        backend=BackendConfig(name="emt"),
+        train=TrainConfig(members=2, epochs=30, patience=10),
+        anneal=AnnealConfig(steps=10, restarts=2),
+        search=SearchConfig(rounds=1, samples=20, initial_labels=8, iterations=1, per_iteration=3, starts=3,
+                            relax_top=2, seed_samples=2, chunk=3),
+    )
+
+
+def write_table(path, rows):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["material_id", "full_formula", "nsites", "spacegroup", "category", "note"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_score_counts_calls_to_the_first_hit_and_matches_the_reference(tmp_path):
+    # Calls in order: bcc Cu (229), fcc Cu (225, the lowest), a strained fcc (225, higher), sc (221).
+    store = Store(tmp_path / "x.db")
+    fcc = bulk("Cu", "fcc", a=3.6)
+    structures = [(bulk("Cu", "bcc", a=2.87), -3.0), (fcc, -3.5), (bulk("Cu", "fcc", a=3.7), -3.4),
+                  (bulk("Cu", "sc", a=2.4), -2.0)]
+    rows = []
+    for k, (atoms, e) in enumerate(structures, 1):
+        atoms = atoms.copy()
+        atoms.calc = SinglePointCalculator(atoms, energy=e * len(atoms))
+        rows.append((f"relax/{k}", atoms, {}, {"stage": "relax", "status": "ok", "energy_per_atom": e,
+                                              "backend_call": 1, "calls": k}))
+    rows.append(("relax/5", fcc.copy(), {}, {"stage": "relax", "status": "failed", "reason": "boom", "backend_call": 1,
+                                             "calls": 5}))
+    store.put_many(rows)
+    write(tmp_path / "ref.cif", bulk("Cu", "fcc", a=3.61, cubic=True))  # conventional cell: the matcher must not care
+    row = BenchRow("mp-30", "Cu", 1, 225, "toy")
+    result = score(tmp_path / "x.db", row, tmp_path / "ref.cif")
+    assert result["best_spacegroup"] == 225 and result["spacegroup_match"]
+    assert result["calls"] == 5 and result["failed_calls"] == 1
+    assert result["calls_to_hit"] == 2 and result["calls_to_final_group"] == 2 and result["calls_to_match"] == 2
+    # The top 5 unique structures: the two fcc cells are one structure (scaled), so fcc, bcc, sc.
+    assert result["top5_spacegroups"] == "225 229 221" and result["top5_structure_match"]
+    # A row asking for bcc: top-1 misses, top-5 hits, and the first hit is the first call.
+    other = score(tmp_path / "x.db", BenchRow("mp-13", "Cu", 1, 229, "toy"), None)
+    assert not other["spacegroup_match"] and other["top5_spacegroup_match"] and other["calls_to_hit"] == 1
+    assert "structure_match" not in other
+
+
+def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
+    table_path = tmp_path / "toy.csv"
+    write_table(table_path, [
+        {"material_id": "mp-30", "full_formula": "Cu", "nsites": 1, "spacegroup": 225, "category": "easy", "note": "fcc"},
+        {"material_id": "mp-bad", "full_formula": "CuAu", "nsites": 3, "spacegroup": 123, "category": "hard", "note": "odd"},
+    ])
+    cifs = tmp_path / "cifs"
+    cifs.mkdir()
+    write(cifs / "mp-30.cif", bulk("Cu", "fcc", a=3.61))
+    table = read_table(table_path)
+    settings = BenchSettings(budget_calls=10, cif_dir=str(cifs))
+    out = tmp_path / "bench"
+    results = run_bench(table, base_config(), settings, out, progress=False)
+    assert set(results) == {("mp-30", "sccop"), ("mp-30", "random"), ("mp-bad", "sccop"), ("mp-bad", "random")}
+    for method in ("sccop", "random"):
+        good = results[("mp-30", method)]
+        assert good["status"] == "ok" and 0 < good["calls"] <= 10
+        assert good["best_spacegroup"] == 225 and good["spacegroup_match"] and good["structure_match"]
+        assert good["calls_to_hit"] is not None and good["calls_to_match"] is not None
+        bad = results[("mp-bad", method)]  # 3 atoms of CuAu: a clear reason, and the bench went on
+        assert bad["status"] == "failed" and "CuAu" in bad["reason"]
+    with open(out / "results.csv") as fh:
+        lines = list(csv.DictReader(fh))
+    assert len(lines) == 4 and {r["note"] for r in lines} == {"fcc", "odd"}  # the table's columns carried along
+    summary = (out / "summary.md").read_text()
+    assert "| **all** | 2 |" in summary and "random / sccop" in summary
+    # The random baseline relaxed exactly its budget.
+    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db")) == 10
+
+    # Rerun: nothing runs again.
+    ledger = (out / "results.jsonl").read_text()
+    again = run_bench(table, base_config(), settings, out, progress=False)
+    assert (out / "results.jsonl").read_text() == ledger and again == results
+    # A pair whose result line is lost (killed before it was written) resumes from its own database:
+    # no backend call is repeated and the same result comes out.
+    kept = [line for line in ledger.splitlines() if json.loads(line)["method"] != "random" or json.loads(line)["id"] != "mp-30"]
+    (out / "results.jsonl").write_text("\n".join(kept) + "\n")
+    rerun = run_bench(table, base_config(), settings, out, progress=False)
+    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db")) == 10
+    same = {k: v for k, v in rerun[("mp-30", "random")].items() if k != "wall_minutes"}
+    assert same == {k: v for k, v in results[("mp-30", "random")].items() if k != "wall_minutes"}
+    # Other settings on the same folder are refused.
+    with pytest.raises(SccopInputError, match="budget_calls: 10 -> 12"):
+        run_bench(table, base_config(), BenchSettings(budget_calls=12, cif_dir=str(cifs)), out, progress=False)
+
+
+def test_table_columns_rows_ids_and_the_prototype_index(tmp_path):
+    index = tmp_path / "index.csv"
+    index.write_text("name,formula,nsites,spacegroup,symbol\nSi,Si,2,227,Fd-3m\nNaCl,NaCl,2,225,Fm-3m\nCu,Cu,1,225,Fm-3m\n")
+    rows = read_table(index, rows="2-3")
+    assert [r.id for r in rows] == ["NaCl", "Cu"] and rows[0].formula == "NaCl" and rows[0].columns["symbol"] == "Fm-3m"
+    assert [r.id for r in read_table(index, ids="Cu,Si")] == ["Cu", "Si"]
+    with pytest.raises(SccopInputError, match="rows 1-3, not 4"):
+        read_table(index, rows="4")
+    with pytest.raises(SccopInputError, match="no row with id Xx"):
+        read_table(index, ids="Xx")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("material_id,nsites\nmp-1,2\n")
+    with pytest.raises(SccopInputError, match="lacks the column"):
+        read_table(broken)
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("material_id,full_formula,nsites,spacegroup\nmp-1,Xx2O,3,1\n")
+    with pytest.raises(SccopInputError, match="Xx"):
+        read_table(unknown)
+
+
+def test_cli_bench(tmp_path, capsys):
+    from sccop.cli.main import main
+
+    index = tmp_path / "index.csv"
+    index.write_text("name,formula,nsites,spacegroup\nCu,Cu,1,225\nAl,Al,1,225\n")
+    (tmp_path / "run.toml").write_text('seed = 2\n[backend]\nname = "emt"\n[search]\nchunk = 2\n')
+    code = main(["bench", str(index), "--ids", "Cu", "--methods", "random", "--budget-calls", "3",
+                 "--config", str(tmp_path / "run.toml"), "--out", str(tmp_path / "b"), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "# sccop bench summary" in printed and "random group top-1" in printed
+    with open(tmp_path / "b" / "results.csv") as fh:
+        (line,) = list(csv.DictReader(fh))
+    assert line["id"] == "Cu" and line["method"] == "random" and line["calls"] == "3"
+    assert line["spacegroup_match"] in ("True", "False") and int(line["best_spacegroup"]) >= 1
+    assert main(["bench", str(index), "--methods", "annealing", "--out", str(tmp_path / "c")]) == 2
+    assert "unknown method 'annealing'" in capsys.readouterr().err
+
+
+def test_bench_rows_in_parallel_give_the_same_results(tmp_path):
+    index = tmp_path / "index.csv"
+    index.write_text("name,formula,nsites,spacegroup\nCu,Cu,1,225\nAl,Al,1,225\n")
+    table = read_table(index)
+    plain = run_bench(table, base_config(), BenchSettings(methods=("random",), budget_calls=4), tmp_path / "a",
+                      progress=False)
+    parallel = run_bench(table, base_config(), BenchSettings(methods=("random",), budget_calls=4, workers=2),
+                         tmp_path / "b", progress=False)
+    strip = lambda r: {k: v for k, v in r.items() if "minutes" not in k}  # noqa: E731
+    assert {k: strip(v) for k, v in plain.items()} == {k: strip(v) for k, v in parallel.items()}
