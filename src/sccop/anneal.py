@@ -151,8 +151,12 @@ def anneal(
     rng: np.random.Generator | None = None,
     *,
     distance_factor: float = 0.7,
+    progress: str | None = None,
 ) -> AnnealResult:
-    """Anneal `restarts` chains from every start in lockstep; returns each chain's lowest structure."""
+    """Anneal `restarts` chains from every start in lockstep; returns each chain's lowest structure.
+    `progress`: a progress-bar label (None: no bar)."""
+    from tqdm import tqdm
+
     config = config or AnnealConfig()
     rng = rng or np.random.default_rng(0)
     rules = Rules(distance_factor)
@@ -161,7 +165,7 @@ def anneal(
     energy = np.asarray(energy_fn(chains), dtype=float)
     best, best_energy = list(chains), energy.copy()
     accepted = proposed = 0
-    for step in range(config.steps):
+    for step in tqdm(range(config.steps), desc=progress, unit="step", disable=progress is None, leave=False):
         temperature = config.t0 * config.decay**step
         proposals = [propose(c, rules(c), config, rng, v) for c, v in zip(chains, reference)]
         moving = [k for k, p in enumerate(proposals) if p is not None]

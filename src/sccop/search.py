@@ -211,7 +211,8 @@ class Search:
     def sample_pool(self, round_: int) -> list[str]:
         """This round's pool (written as sample rows); returns their uids."""
         cfg = self.config.search
-        found = self.sampler.sample(cfg.samples, self.config.seed, start=round_ * cfg.samples, progress=self.progress)
+        found = self.sampler.sample(cfg.samples, self.config.seed, start=round_ * cfg.samples, progress=self.progress,
+                                    desc=f"round {round_}: sampling")
         rows, uids = [], []
         for i, s in found:
             uid = f"r{round_}/sample/{i}"
@@ -300,6 +301,7 @@ class Search:
         self.ensemble, report = train_ensemble(
             graphs, energies, self.config.train, self.rng(round_, "train", iteration),
             previous=self.ensemble, model=self.config.model, graph=self.config.graph,
+            progress=f"round {round_}: training on {len(uids)} labels" if self.progress else None,
         )
         torch.save({"members": [m.state_dict() for m in self.ensemble.members], "mean": self.ensemble.mean,
                     "std": self.ensemble.std, "report": report.__dict__}, path)
@@ -335,6 +337,7 @@ class Search:
             self.config.anneal,
             self.rng(round_, "anneal", iteration),
             distance_factor=self.config.sampler.distance_factor,
+            progress=f"round {round_}: annealing ({len(starts)} starts)" if self.progress else None,
         )
         chain_start = [u for u in starts for _ in range(self.config.anneal.restarts)]
         rows, candidates, keys = [], [], set()

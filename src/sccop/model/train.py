@@ -100,14 +100,19 @@ def train_ensemble(
     previous: Ensemble | None = None,
     model: ModelConfig | None = None,
     graph: GraphConfig | None = None,
+    progress: str | None = None,
 ) -> tuple[Ensemble, TrainReport]:
-    """Train `config.members` CGCNNs on (graph, energy per atom) pairs; returns the ensemble and a report."""
+    """Train `config.members` CGCNNs on (graph, energy per atom) pairs; returns the ensemble and a report.
+    `progress`: a progress-bar label (None: no bar)."""
+    from tqdm import tqdm
+
     config = config or TrainConfig()
-    with torch_threads(config.threads):
-        return _train(graphs, energies, config, rng, previous, model, graph)
+    with torch_threads(config.threads), tqdm(total=config.members * config.epochs, desc=progress, unit="epoch",
+                                             disable=progress is None, leave=False) as bar:
+        return _train(graphs, energies, config, rng, previous, model, graph, bar)
 
 
-def _train(graphs, energies, config, rng, previous, model, graph):
+def _train(graphs, energies, config, rng, previous, model, graph, bar):
     rng = rng or np.random.default_rng(0)
     graph = graph or GraphConfig()
     start = time.perf_counter()
@@ -153,8 +158,10 @@ def _train(graphs, energies, config, rng, previous, model, graph):
                 best, best_state, best_epoch, waited = val_loss, copy.deepcopy(net.state_dict()), epoch, 0
             else:
                 waited += 1
+            bar.update(1)
             if waited >= config.patience or time.perf_counter() - member_start > budget:
                 break
+        bar.update(config.epochs - epoch)  # the epochs early stopping saved
         net.load_state_dict(best_state)
         members.append(net)
         epochs.append(best_epoch)

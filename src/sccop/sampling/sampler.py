@@ -169,13 +169,14 @@ class Sampler:
         return None
 
     def sample(
-        self, count: int, seed: int = 0, *, start: int = 0, stats: SamplerStats | None = None, progress: bool = False
+        self, count: int, seed: int = 0, *, start: int = 0, stats: SamplerStats | None = None, progress: bool = False,
+        desc: str = "sampling",
     ) -> list[tuple[int, SymmetricStructure]]:
         """Structures number start .. start+count-1 of the run `seed` (index, structure); failures are skipped."""
         from tqdm import tqdm
 
         out = []
-        for i in tqdm(range(start, start + count), disable=not progress, desc="sampling", unit="structure"):
+        for i in tqdm(range(start, start + count), disable=not progress, desc=desc, unit="structure"):
             structure = self.sample_one(np.random.default_rng([seed, i]), stats)
             if structure is None:
                 log.warning("structure %d: no valid placement after %d attempts", i, self.config.max_attempts)
