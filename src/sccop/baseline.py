@@ -1,8 +1,9 @@
 """Random symmetric search, the baseline `sccop bench` compares against (what AIRSS or PyXtal plus an ML
 potential do): sample symmetric structures, relax every one with the backend, keep the lowest.
 
-It uses sccop's own sampler and relaxation settings, so the only difference from `sccop search` is the
-learning: no network, no landscape, no annealing. Every relaxation is a row of DIR/random.db (stage
+It uses sccop's own sampler and relaxation settings: no network, no landscape, no annealing. Its backend
+calls are all relaxations, while most of a search's are single points, so per call it spends more
+compute; `sccop bench` reports relaxation steps beside calls for that reason. Every relaxation is a row of DIR/random.db (stage
 relax, uid random/I, energy_per_atom, spacegroup, status, reason, calls), written chunk by chunk;
 structure I depends only on (seed, I), so a resumed run skips the rows already written and goes on.
 """
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sccop.config import RunConfig
+from sccop.config import RunConfig, config_changes, to_dict
 from sccop.errors import SccopInputError
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,13 @@ def random_search(
     budget_minutes: float | None = None,
     calculator=None,
     progress: bool = False,
+    force: bool = False,
 ) -> BaselineResult:
     """Sample and relax structures of `config.composition` with `config.atoms` atoms until a budget is used.
 
-    Without a budget it stops after `config.search.samples` relaxations.
+    Without a budget it stops after `config.search.samples` relaxations. Energies are per atom, or
+    enthalpies per atom under `config.relax.pressure`, as in the search. An existing DIR made with other
+    sampler, backend or relax settings is refused unless `force`.
     """
     from tqdm import tqdm
 
@@ -58,6 +62,14 @@ def random_search(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(out / "random.db")
+    settings = {key: value for key, value in to_dict(config).items() if key in ("composition", "atoms", "formula_units",
+                                                                               "seed", "sampler", "backend", "relax")}
+    old = store.metadata.get("settings")
+    if old is not None and old != settings and not force:
+        changes = config_changes(old, settings)
+        raise SccopInputError(f"{out} holds a random search with other settings ({'; '.join(changes)}); "
+                              "use another folder or force")
+    store.metadata = {**store.metadata, "settings": settings}
     if budget_calls is None and budget_minutes is None:
         budget_calls = config.search.samples
     previous = float(store.metadata.get("seconds", 0.0))
@@ -76,6 +88,7 @@ def random_search(
         if budget_calls is not None and calls >= budget_calls:
             break
         if budget_minutes is not None and minutes() >= budget_minutes:
+            stopped = "time"
             break
         size = chunk if budget_calls is None else min(chunk, budget_calls - calls)
         found = sampler.sample(size, config.seed, start=index)
@@ -92,12 +105,12 @@ def random_search(
         rows = []
         for (i, s), result in zip(found, results):
             calls += 1
-            energy = result.energy_per_atom if result.ok else None
+            energy = _enthalpy_per_atom(result, config.relax.pressure) if result.ok else None
             rows.append((f"random/{i}", result.atoms, {}, {
                 "stage": "relax", "status": result.status, "reason": result.reason, "energy_per_atom": energy,
                 "backend_call": 1, "calls": calls, "backend": config.backend.name, "parent_spacegroup": s.spacegroup,
                 "converged": bool(result.converged), "steps": int(result.steps), "seconds": round(float(result.seconds), 3),
-                **({"spacegroup": _spacegroup(result.atoms)} if result.ok else {}),
+                "minutes": round(minutes(), 3), **({"spacegroup": _spacegroup(result.atoms)} if result.ok else {}),
             }))
         store.put_many(rows)
         store.metadata = {**store.metadata, "seconds": minutes() * 60.0}
@@ -105,6 +118,14 @@ def random_search(
     bar.close()
     energies = [r.energy_per_atom for r in store.rows(status="ok")]
     return BaselineResult(out=out, calls=calls, best_energy=min(energies, default=None), stopped=stopped)
+
+
+def _enthalpy_per_atom(result, pressure: float) -> float:
+    if pressure and result.atoms.pbc.all():
+        from ase.units import GPa
+
+        return (result.energy + pressure * GPa * result.atoms.get_volume()) / len(result.atoms)
+    return result.energy_per_atom
 
 
 __all__ = ["random_search", "BaselineResult"]

@@ -90,10 +90,16 @@ def read_table(path: str | Path, rows: str | None = None, ids: str | None = None
         out = [out[k - 1] for k in dict.fromkeys(wanted)]
     if ids:
         by_id = {r.id: r for r in out}
-        unknown = [i for i in ids.split(",") if i not in by_id]
+        wanted = list(dict.fromkeys(i.strip() for i in ids.split(",") if i.strip()))
+        unknown = [i for i in wanted if i not in by_id]
         if unknown:
             raise SccopInputError(f"--ids: no row with id {', '.join(unknown)} in {path}")
-        out = [by_id[i] for i in ids.split(",")]
+        out = [by_id[i] for i in wanted]
+    folders: dict[str, str] = {}
+    for r in out:  # every row needs its own folder
+        other = folders.setdefault(_safe(r.id), r.id)
+        if other != r.id or sum(x.id == r.id for x in out) > 1:
+            raise SccopInputError(f"{path}: rows {other!r} and {r.id!r} would share one folder; ids must be unique")
     return out
 
 
@@ -123,14 +129,19 @@ class BenchSettings:
 
 def row_config(base: RunConfig, row: BenchRow, settings: BenchSettings) -> RunConfig:
     """The base config for one row: its composition, exactly `nsites` atoms, the bench budget."""
+    from sccop.config import ExecutionConfig
+
     calls, minutes = settings.budget()
     train = base.train if settings.workers <= 1 else replace(base.train, threads=1)  # cores are shared
-    search = replace(base.search or SearchConfig(), budget_calls=calls, budget_minutes=minutes)
-    return replace(base, composition=row.formula, atoms=str(row.nsites), formula_units=None, search=search, train=train)
+    # The budget is what stops both methods: no round limit or convergence stop for the search.
+    search = replace(base.search or SearchConfig(), budget_calls=calls, budget_minutes=minutes, rounds=10**6,
+                     patience=10**6)
+    return replace(base, composition=row.formula, atoms=str(row.nsites), formula_units=None, search=search,
+                   train=train, execution=ExecutionConfig())  # each pair runs in its own (worker) process
 
 
 def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference: Path | None = None,
-             calculator=None) -> dict:
+             calculator=None, force: bool = False) -> dict:
     """Run one method on one row and score it against the row (and `reference`, a structure file, when
     given); never raises: a failure is a result with its reason."""
     from sccop.baseline import random_search
@@ -140,18 +151,19 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
     start = time.perf_counter()
     try:
         if method == "sccop":
-            Search(config, folder, progress=False, calculator=calculator).run()
+            Search(config, folder, force=force, progress=False, calculator=calculator).run()
             db = folder / "sccop.db"
         elif method == "random":
             calls, minutes = config.search.budget_calls, config.search.budget_minutes
-            random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator)
+            random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator, force=force)
             db = folder / "random.db"
         else:
             raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
         result = score(db, row, reference)
     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
-        log.warning("%s on %s failed: %s", method, row.id, describe_error(exc))
-        result = {"status": "failed", "reason": describe_error(exc)}
+        reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
+        log.warning("%s on %s failed: %s", method, row.id, reason)
+        result = {"status": "failed", "reason": reason}
     result.update({"wall_minutes": round((time.perf_counter() - start) / 60.0, 2)})
     return {"id": row.id, "method": method, **result}
 
@@ -185,13 +197,12 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
         return {"status": "failed", "reason": "no relaxed structure" + (f" ({reasons[0]})" if reasons else ""),
                 "calls": calls, "failed_calls": len(failed)}
     start = min(r.ctime for r in db.select())
+
+    def elapsed(r) -> float:  # the run's own clock when the row was written (older rows: database time)
+        return float(r.minutes) if r.get("minutes") is not None else (r.ctime - start) * YEAR_MINUTES
+
     structures = {r.id: AseAtomsAdaptor.get_structure(r.toatoms()) for r in relaxed}
     groups = {r.id: _group(structures[r.id]) for r in relaxed}
-    ref = None
-    if reference is not None:
-        from pymatgen.core import Structure
-
-        ref = Structure.from_file(reference)
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
     by_energy = sorted(relaxed, key=lambda r: (r.energy_per_atom, r.calls))
     best = by_energy[0]
@@ -205,7 +216,7 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
     def first(predicate) -> tuple[int | None, float | None]:
         for r in relaxed:
             if predicate(r):
-                return r.calls, round((r.ctime - start) * YEAR_MINUTES, 2)
+                return r.calls, round(elapsed(r), 2)
         return None, None
 
     final = groups[best.id]
@@ -216,29 +227,42 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
         "top5_spacegroups": " ".join(str(groups[u.id]) for u in unique),
         "top5_spacegroup_match": any(groups[u.id] == row.spacegroup for u in unique),
         "calls": calls, "failed_calls": len(failed),
-        "minutes": round((max(r.ctime for r in rows) - start) * YEAR_MINUTES, 2),
+        "minutes": round(max(elapsed(r) for r in rows), 2),
+        "steps": int(sum(r.get("steps", 0) for r in rows)),
     }
     out["calls_to_final_group"], out["minutes_to_final_group"] = first(lambda r: groups[r.id] == final)
     out["calls_to_hit"], out["minutes_to_hit"] = first(lambda r: groups[r.id] == row.spacegroup)
-    if ref is not None:
-        fits = {}
+    if reference is not None:
+        try:
+            out.update(_match_reference(reference, relaxed, unique, best, structures, matcher, first))
+        except Exception as exc:  # noqa: BLE001 - a broken reference file must not hide the search's result
+            out["reference"] = reference.name
+            out["reason"] = f"reference not scored: {describe_error(exc)}"
+    return out
 
-        def fits_ref(r) -> bool:
-            if r.id not in fits:
-                fits[r.id] = bool(matcher.fit(structures[r.id], ref))
-            return fits[r.id]
 
-        out["reference"] = reference.name
-        out["structure_match"] = fits_ref(best)
-        out["top5_structure_match"] = any(fits_ref(u) for u in unique)
-        out["calls_to_match"], out["minutes_to_match"] = first(fits_ref)
+def _match_reference(reference: Path, relaxed, unique, best, structures, matcher, first) -> dict:
+    """StructureMatcher success of the best and of the top-5 against the reference, and the first match."""
+    from pymatgen.core import Structure
+
+    ref = Structure.from_file(reference)
+    fits: dict[int, bool] = {}
+
+    def fits_ref(r) -> bool:
+        if r.id not in fits:
+            fits[r.id] = bool(matcher.fit(structures[r.id], ref))
+        return fits[r.id]
+
+    out = {"reference": reference.name, "structure_match": fits_ref(best),
+           "top5_structure_match": any(fits_ref(u) for u in unique)}
+    out["calls_to_match"], out["minutes_to_match"] = first(fits_ref)
     return out
 
 
 RESULT_COLUMNS = [
     "id", "formula", "nsites", "spacegroup", "category", "method", "status", "reason", "best_energy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
-    "structure_match", "top5_structure_match", "calls", "failed_calls", "minutes", "calls_to_final_group",
+    "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
     "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_match", "minutes_to_match", "wall_minutes",
 ]
 
@@ -287,6 +311,8 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
             for key, _ in keys:
                 done = [results.get((r.id, m)) for r in members]
                 done = [d for d in done if d is not None]
+                if "structure" in key:  # only rows with a reference structure count
+                    done = [d for d in done if "structure_match" in d]
                 cells.append(f"{sum(bool(d.get(key)) for d in done)}/{len(done)}")
         name = "**all**" if category == "all" else category
         lines.append(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
@@ -318,7 +344,8 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         for m in ("sccop", "random"):
             lines.append(f"- {m} found the lower energy (by more than 1 meV/atom): {', '.join(lower[m]) or 'none'}.")
         lines.append("")
-    failed = [(k, v) for k, v in results.items() if v.get("status") != "ok"]
+    in_table = {r.id for r in table}
+    failed = [(k, v) for k, v in results.items() if v.get("status") != "ok" and k[0] in in_table]
     if failed:
         lines += ["Failed:", ""] + [f"- {k[0]} ({k[1]}): {v.get('reason')}" for k, v in failed] + [""]
     return "\n".join(lines)
@@ -358,7 +385,8 @@ def run_bench(
     progress: bool = True,
     calculator=None,
 ) -> dict[tuple[str, str], dict]:
-    """Run every (row, method) not finished yet; returns all results (finished before and now)."""
+    """Run every (row, method) of `table` not finished yet; returns their results (finished before and now).
+    results.csv and summary.md cover `table` (the rows asked for this time)."""
     from functools import partial
 
     from tqdm import tqdm
@@ -371,6 +399,10 @@ def run_bench(
             raise SccopInputError(f"unknown method {m!r} (known: {', '.join(METHODS)})")
     if settings.workers < 1:
         raise SccopInputError(f"workers must be at least 1, got {settings.workers}")
+    if (settings.budget_calls is not None and settings.budget_calls < 1) or (
+        settings.budget_minutes is not None and settings.budget_minutes <= 0
+    ):
+        raise SccopInputError("the budget must be positive")
     if settings.cif_dir and not Path(settings.cif_dir).is_dir():
         raise SccopInputError(f"--cif-dir {settings.cif_dir} is not a folder")
     out = Path(out)
@@ -380,12 +412,14 @@ def run_bench(
                           "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}, force)
     ledger = out / "results.jsonl"
     results = _load_results(ledger)
-    todo = [(row, m) for row in table for m in settings.methods if (row.id, m) not in results]
+    # Finished pairs are skipped; failed ones run again (a lost worker, a fixed input), resuming their own
+    # databases, so no backend call is repeated.
+    todo = [(row, m) for row in table for m in settings.methods if results.get((row.id, m), {}).get("status") != "ok"]
     if len(todo) < len(table) * len(settings.methods):
         log.info("%d of %d row-method pairs already finished", len(table) * len(settings.methods) - len(todo),
                  len(table) * len(settings.methods))
     executor = make_executor(ExecutionConfig(workers=settings.workers))
-    task = partial(_task, out=out, calculator=calculator, cif_dir=settings.cif_dir)
+    task = partial(_task, out=out, calculator=calculator, cif_dir=settings.cif_dir, force=force)
     items = [(row, m, row_config(base, row, settings)) for row, m in todo]
     try:
         with tqdm(total=len(table) * len(settings.methods), initial=len(table) * len(settings.methods) - len(todo),
@@ -403,12 +437,12 @@ def run_bench(
     finally:
         executor.close()
     write_results(out, table, results, settings.methods)
-    return results
+    return {(r.id, m): results[(r.id, m)] for r in table for m in settings.methods if (r.id, m) in results}
 
 
-def _task(item, out: Path, calculator, cif_dir):
+def _task(item, out: Path, calculator, cif_dir, force):
     row, method, config = item
-    return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator)
+    return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator, force=force)
 
 
 def _brief(result: dict) -> str:

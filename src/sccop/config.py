@@ -236,7 +236,7 @@ SECTIONS = {
     "execution": ExecutionConfig,
 }
 # Keys a resumed run may change: they decide when to stop, not what is computed.
-RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes")} | {
+RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes"), ("train", "threads")} | {
     ("execution", f.name) for f in fields(ExecutionConfig)
 }
 

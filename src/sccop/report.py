@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import re
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def _latest_landscape(out: Path) -> tuple[str, dict] | None:
         try:
             with np.load(path) as data:
                 return f"round {r}, iteration {i}", {k: data[k] for k in data.files}
-        except (OSError, ValueError):  # a file cut short by a crash: fall back to the one before
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):  # cut short: use the one before
             continue
     return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -113,7 +114,12 @@ class Search:
         self.previous_seconds = float(meta.get("seconds", 0.0))
         self.store.metadata = {**meta, "config": to_dict(config), "version": _version()}
         (self.out / "models").mkdir(exist_ok=True)
-        self.calls = 0
+        # Every backend call ever made counts, including those a resumed run does not read back (the
+        # relaxations of a budget stop whose best labels changed once the budget was raised).
+        calls = self.store.rows(backend_call=1)
+        self.calls = len(calls)
+        self.unreplayed = {r.uid for r in calls if r.get("stage") == "relax"}
+        self.finishing = False  # set while the stopped run relaxes its best labels (no time check)
         self.start = time.perf_counter()
         self.structures: dict[str, object] = {}  # uid -> SymmetricStructure (pool, annealed)
         self.labels: dict[str, float] = {}  # label uid -> backend energy per atom (ok only)
@@ -134,7 +140,7 @@ class Search:
 
     def _check_time(self) -> None:
         limit = self.config.search.budget_minutes
-        if limit is not None and self.minutes() >= limit:
+        if limit is not None and self.minutes() >= limit and not self.finishing:
             raise BudgetExhausted("time")
 
     def _energy(self, result: EnergyResult) -> float | None:
@@ -161,13 +167,15 @@ class Search:
         for uid, atoms, values in items:
             if uid in self.store:
                 row = self.store.get(uid)
-                self.calls += 1
+                self.unreplayed.discard(uid)
                 out[uid] = row.get("energy_per_atom") if row.get("status") == "ok" else None
             else:
                 todo.append((uid, atoms, values))
         budget = self.config.search.budget_calls
-        if budget is not None and kind == "label":  # keep calls for relaxing the best labels at the end
-            budget -= min(self.config.search.relax_top, budget // 2)
+        if budget is not None and kind == "label":
+            # Keep calls for relaxing the best labels at the end, less the relaxations already made
+            # by an earlier, smaller budget that this run has not reached yet.
+            budget -= max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
         exhausted = False
         if budget is not None and self.calls + len(todo) > budget:
             todo, exhausted = todo[: max(0, budget - self.calls)], True
@@ -190,7 +198,7 @@ class Search:
                         **values, "stage": kind, "status": result.status, "reason": result.reason,
                         "energy_per_atom": energy, "backend_call": 1, "calls": self.calls, "backend": self.config.backend.name,
                         "converged": bool(result.converged), "steps": int(result.steps),
-                        "seconds": round(float(result.seconds), 3),
+                        "seconds": round(float(result.seconds), 3), "minutes": round(self.minutes(), 3),
                         **({"spacegroup": _spacegroup(final)} if kind == "relax" and result.ok else {}),
                     }))
                     if not result.ok:
@@ -373,9 +381,11 @@ class Search:
         folder.mkdir(exist_ok=True)
         xy = np.zeros((len(pool), 2))
         xy[:, : min(2, embedding.shape[1])] = embedding[:, :2]
-        np.savez(folder / f"r{round_}_i{iteration}.npz", embedding=xy, regions=regions, predicted=pred,
+        partial_file = folder / f"r{round_}_i{iteration}.part.npz"  # written whole, then renamed: the
+        np.savez(partial_file, embedding=xy, regions=regions, predicted=pred,  # report never sees half a file
                  spread=spread, spacegroups=groups, representatives=np.asarray(reps, dtype=int),
                  backend=np.array([labelled.get(u, np.nan) for u in pool]))
+        os.replace(partial_file, folder / f"r{round_}_i{iteration}.npz")
 
     def relax_best(self, round_: int) -> None:
         from pymatgen.analysis.structure_matcher import StructureMatcher
@@ -442,7 +452,8 @@ class Search:
                     break
         except BudgetExhausted as exc:
             stopped = "time" if exc.kind == "time" else "budget"
-            if exc.kind == "labels":  # the calls kept back relax the best labels so far
+            if exc.kind in ("labels", "time"):  # relax the best labels so far (the calls kept back,
+                self.finishing = True  # or a little over the time budget)
                 try:
                     self.relax_best(round_)
                 except BudgetExhausted:
@@ -453,6 +464,8 @@ class Search:
             self.executor.close()
         self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
         write_outputs(self.store, self.out, cfg.top)
+        for row in self.store.rows(stage="relax", status="ok"):  # those of earlier budgets included
+            self.relaxed.setdefault(row.uid, row.energy_per_atom)
         best = min(self.relaxed.values(), default=None)
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
                             history=history)

@@ -6,7 +6,8 @@ Every structure is a row with key-value pairs
     round, iteration, spacegroup, wyckoff (letters), predicted, energy_per_atom (backend, eV/atom;
               enthalpy per atom under pressure; the row's own `energy` is the backend's total energy),
     status    ok / failed, reason (failures), parent (the uid it came from),
-    calls     backend calls made so far when the row was written
+    calls     backend calls made so far when the row was written (backend calls only; `minutes`: the
+              run's elapsed minutes then, resumed runs adding to earlier ones)
 and, for structures on a symmetry grid, `data["symmetric"]` (group, grid divisions, lattice, orbits),
 from which `from_symmetric_data` rebuilds the SymmetricStructure. The resolved config and the program version are the database metadata.
 SQLite by default; ASE's PostgreSQL URLs (postgresql://...) work the same way.
