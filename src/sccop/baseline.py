@@ -48,7 +48,7 @@ def random_search(
     from tqdm import tqdm
 
     from sccop.composition import formula_units_for, parse_composition, parse_range
-    from sccop.relax import relax_many
+    from sccop.relax import enthalpy_per_atom, relax_many
     from sccop.sampling.sampler import Sampler
     from sccop.search import _spacegroup
     from sccop.store import Store
@@ -105,7 +105,7 @@ def random_search(
         rows = []
         for (i, s), result in zip(found, results):
             calls += 1
-            energy = _enthalpy_per_atom(result, config.relax.pressure) if result.ok else None
+            energy = enthalpy_per_atom(result, config.relax.pressure)
             rows.append((f"random/{i}", result.atoms, {}, {
                 "stage": "relax", "status": result.status, "reason": result.reason, "energy_per_atom": energy,
                 "backend_call": 1, "calls": calls, "backend": config.backend.name, "parent_spacegroup": s.spacegroup,
@@ -118,14 +118,6 @@ def random_search(
     bar.close()
     energies = [r.energy_per_atom for r in store.rows(status="ok")]
     return BaselineResult(out=out, calls=calls, best_energy=min(energies, default=None), stopped=stopped)
-
-
-def _enthalpy_per_atom(result, pressure: float) -> float:
-    if pressure and result.atoms.pbc.all():
-        from ase.units import GPa
-
-        return (result.energy + pressure * GPa * result.atoms.get_volume()) / len(result.atoms)
-    return result.energy_per_atom
 
 
 __all__ = ["random_search", "BaselineResult"]

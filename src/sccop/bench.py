@@ -172,20 +172,13 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _group(structure) -> int:
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    try:
-        return int(SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_number())
-    except Exception:  # noqa: BLE001 - spglib fails on broken cells: P1 is the honest answer
-        return 1
-
-
 def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) -> dict:
     """Scores of one method's database (relax rows) against the row (see the module docstring)."""
     from ase.db import connect
     from pymatgen.analysis.structure_matcher import StructureMatcher
     from pymatgen.io.ase import AseAtomsAdaptor
+
+    from sccop.search import _spacegroup
 
     db = connect(db_path)
     rows = list(db.select(backend_call=1))
@@ -202,7 +195,7 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
         return float(r.minutes) if r.get("minutes") is not None else (r.ctime - start) * YEAR_MINUTES
 
     structures = {r.id: AseAtomsAdaptor.get_structure(r.toatoms()) for r in relaxed}
-    groups = {r.id: _group(structures[r.id]) for r in relaxed}
+    groups = {r.id: _spacegroup(r.toatoms()) for r in relaxed}
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
     by_energy = sorted(relaxed, key=lambda r: (r.energy_per_atom, r.calls))
     best = by_energy[0]

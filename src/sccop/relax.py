@@ -78,6 +78,18 @@ def values_problem(props: dict) -> str | None:
     return None
 
 
+def enthalpy_per_atom(result: "EnergyResult", pressure: float) -> float | None:
+    """Energy per atom, or enthalpy per atom (E + PV) under `pressure` in GPa for periodic cells; None
+    for a failed call."""
+    if not result.ok:
+        return None
+    if pressure and result.atoms.pbc.all():
+        from ase.units import GPa
+
+        return (result.energy + pressure * GPa * result.atoms.get_volume()) / len(result.atoms)
+    return result.energy_per_atom
+
+
 def describe_error(exc: BaseException) -> str:
     from sccop.backends import BackendUnavailable
     from sccop.backends.simple import ScfNotConverged

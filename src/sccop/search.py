@@ -30,7 +30,7 @@ import numpy as np
 
 from sccop.config import RunConfig, config_changes, to_dict
 from sccop.errors import SccopInputError
-from sccop.relax import EnergyResult, describe_error, relax_many, single_points
+from sccop.relax import EnergyResult, describe_error, enthalpy_per_atom, relax_many, single_points
 from sccop.store import Store, symmetric_data
 
 log = logging.getLogger("sccop.search")
@@ -145,14 +145,7 @@ class Search:
 
     def _energy(self, result: EnergyResult) -> float | None:
         """Energy per atom, or enthalpy per atom under pressure."""
-        if not result.ok:
-            return None
-        pressure = self.config.relax.pressure
-        if pressure and result.atoms.pbc.all():
-            from ase.units import GPa
-
-            return (result.energy + pressure * GPa * result.atoms.get_volume()) / len(result.atoms)
-        return result.energy_per_atom
+        return enthalpy_per_atom(result, self.config.relax.pressure)
 
     def _backend(self, kind: str, items: list[tuple[str, object, dict]], desc: str) -> dict[str, float | None]:
         """Backend calls for (uid, atoms, values) items, each made once ever; returns uid -> energy.
