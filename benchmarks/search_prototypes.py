@@ -20,7 +20,6 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 
 DEFAULT = "NaCl,CsCl,Si,CaF2,ZnO,GaN,SrTiO3,TiO2_rutile,Al2O3"
-YEAR_MINUTES = 365.25 * 24 * 60  # ASE database times are in years since 2000
 # A StructureMatcher match counts only within this energy (eV/atom) of the reference: with default
 # tolerances the layered P6_3/mmc (h-BN-like) ZnO and GaN "match" wurtzite 50-180 meV/atom above it.
 MATCH_WINDOW = 0.005
@@ -36,6 +35,7 @@ def main() -> None:
     from sccop.config import BackendConfig, RunConfig, SearchConfig
     from sccop.relax import relax
     from sccop.search import Search
+    from sccop.store import YEAR_MINUTES
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--names", default=DEFAULT)

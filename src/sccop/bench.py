@@ -29,12 +29,12 @@ from pathlib import Path
 
 from sccop.config import RunConfig, SearchConfig, to_dict
 from sccop.errors import SccopInputError
+from sccop.store import YEAR_MINUTES
 from sccop.relax import describe_error
 
 log = logging.getLogger(__name__)
 
 METHODS = ("sccop", "random")
-YEAR_MINUTES = 365.25 * 24 * 60  # ASE database times are in years since 2000
 DEFAULT_CALLS = 150
 
 

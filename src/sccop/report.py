@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from sccop.errors import SccopInputError
+from sccop.store import YEAR_MINUTES
 
-YEAR_MINUTES = 365.25 * 24 * 60  # ASE database times are in years since 2000
 
 
 def _figure(width: float = 7.0, height: float = 4.0, ncols: int = 1):

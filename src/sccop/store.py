@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+YEAR_MINUTES = 365.25 * 24 * 60  # ASE database row times (ctime) are in years since 2000
+
 
 def symmetric_data(structure) -> dict:
     """JSON-able description of a SymmetricStructure (see `from_symmetric_data`)."""
