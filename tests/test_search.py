@@ -39,7 +39,9 @@ def test_search_end_to_end(tmp_path):
     assert calls == result.calls > 0
     relaxed = [row for row in db.select(stage="relax", status="ok")]
     assert relaxed and all(row.get("spacegroup") for row in relaxed)
-    assert min(r.energy_per_atom for r in relaxed) == pytest.approx(result.best_energy)
+    # The answer is the relaxed best or a symmetrised version of it within the refinement's tolerance.
+    lowest = min(r.energy_per_atom for r in relaxed)
+    assert result.best_energy <= lowest + RunConfig().refine.energy_tolerance + 1e-9
     for row in db.select(stage="label"):  # every label points at a stored structure
         assert db.count(uid=row.parent) == 1
     # Grid structures come back from the database exactly.

@@ -184,6 +184,27 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class RefineConfig:
+    """Final refinement (sccop.refine): symmetrise and re-relax, merge duplicates, re-rank."""
+
+    symmetrize: bool = _f(True, "Symmetrise the best relaxed structures and re-relax them under FixSymmetry.")
+    tolerances: tuple[float, ...] = _f(
+        (0.01, 0.05, 0.1, 0.2, 0.3, 0.5), "Symmetry tolerances (Angstrom) at which each candidate is symmetrised."
+    )
+    energy_tolerance: float = _f(
+        0.002,
+        "A symmetrised version replaces the relaxed structure when its energy per atom is at most this much "
+        "higher (eV/atom); the highest-symmetry such version wins.",
+    )
+    top: int = _f(10, "Lowest unique relaxed structures that are symmetrised.")
+    rerank: str | None = _f(
+        None, "Second backend that relaxes the final candidates and ranks them (e.g. sevennet, espresso); None: off."
+    )
+    rerank_model: str | None = _f(None, "Model variant of the re-ranking backend (e.g. 7net-l3i5).")
+    rerank_top: int = _f(10, "Unique candidates relaxed by the re-ranking backend.")
+
+
+@dataclass(frozen=True)
 class ExecutionConfig:
     """Where backend calls run (sccop.execution); the main process is always the only database writer."""
 
@@ -215,6 +236,7 @@ class RunConfig:
     landscape: LandscapeConfig = _f(None, "Landscape partition and selection.")
     anneal: AnnealConfig = _f(None, "Simulated annealing.")
     search: SearchConfig = _f(None, "The loop.")
+    refine: RefineConfig = _f(None, "Final refinement and re-ranking.")
     execution: ExecutionConfig = _f(None, "Where backend calls run.")
 
     def __post_init__(self) -> None:
@@ -233,12 +255,14 @@ SECTIONS = {
     "landscape": LandscapeConfig,
     "anneal": AnnealConfig,
     "search": SearchConfig,
+    "refine": RefineConfig,
     "execution": ExecutionConfig,
 }
-# Keys a resumed run may change: they decide when to stop, not what is computed.
+# Keys a resumed run may change: they decide when to stop or what is done after the search, not what
+# the search computes (refinement rows are named by tolerance and backend, so new settings add rows).
 RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes"), ("train", "threads")} | {
     ("execution", f.name) for f in fields(ExecutionConfig)
-}
+} | {("refine", f.name) for f in fields(RefineConfig)}
 
 
 def _plain(value):

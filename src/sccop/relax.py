@@ -150,6 +150,13 @@ def call_with_timeout(fn, timeout: float, *args):
     return box["value"]
 
 
+def _bare(atoms: Atoms) -> Atoms:
+    """A copy for the calculator, without constraints (FixSymmetry acts on the optimizer's side)."""
+    copy = atoms.copy()
+    copy.set_constraint()
+    return copy
+
+
 def _evaluate_guarded(evaluate, structures: list[Atoms], keys: list, budgets: list[float], batched: bool):
     """Evaluate under time limits; returns (values, seconds charged to each structure).
 
@@ -159,7 +166,7 @@ def _evaluate_guarded(evaluate, structures: list[Atoms], keys: list, budgets: li
     if batched:
         start = time.perf_counter()
         try:
-            values = call_with_timeout(evaluate, max(0.1, min(budgets)), [a.copy() for a in structures], keys)
+            values = call_with_timeout(evaluate, max(0.1, min(budgets)), [_bare(a) for a in structures], keys)
         except TimeoutError as exc:
             values = [exc] * len(structures)
         return values, [time.perf_counter() - start] * len(structures)
@@ -167,7 +174,7 @@ def _evaluate_guarded(evaluate, structures: list[Atoms], keys: list, budgets: li
     for atoms, key, budget in zip(structures, keys, budgets):
         start = time.perf_counter()
         try:
-            values.extend(call_with_timeout(evaluate, max(0.1, budget), [atoms.copy()], [key]))
+            values.extend(call_with_timeout(evaluate, max(0.1, budget), [_bare(atoms)], [key]))
         except TimeoutError as exc:
             values.append(exc)
         seconds.append(time.perf_counter() - start)
@@ -297,6 +304,7 @@ def relax_many(
         nonlocal done
         result.seconds = time.perf_counter() - active[i]["t0"]
         result.steps = active[i]["steps"]
+        result.atoms.set_constraint()  # FixSymmetry belongs to the relaxation, not to the structure
         results[i] = result
         del active[i]
         done += 1

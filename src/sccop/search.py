@@ -57,6 +57,7 @@ class SearchResult:
     best_energy: float | None
     stopped: str  # rounds, budget, time or converged
     history: list[float | None] = field(default_factory=list)
+    candidates: list = field(default_factory=list)  # the final structures (sccop.refine.Candidate), ranked
 
 
 def _version() -> str:
@@ -89,9 +90,11 @@ def prepare_directory(config: RunConfig, out: Path, force: bool) -> None:
 
 
 class Search:
-    """One search in DIR (see the module docstring). `calculator` replaces the backend's (tests)."""
+    """One search in DIR (see the module docstring). `calculator` and `rerank_calculator` replace the
+    backend's and the re-ranking backend's calculators (tests)."""
 
-    def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True, calculator=None):
+    def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True, calculator=None,
+                 rerank_calculator=None):
         from sccop.composition import formula_units_for, parse_composition, parse_range
         from sccop.sampling.sampler import Sampler
 
@@ -99,6 +102,7 @@ class Search:
         self.out = Path(out)
         self.progress = progress
         self.calculator = calculator
+        self.rerank_calculator = rerank_calculator
         if not config.composition:
             raise SccopInputError("no composition given")
         self.composition = parse_composition(config.composition)
@@ -456,12 +460,26 @@ class Search:
         finally:
             self.executor.close()
         self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
-        write_outputs(self.store, self.out, cfg.top)
+        write_outputs(self.store, self.out, cfg.top)  # the relaxed answer first: refinement may fail
         for row in self.store.rows(stage="relax", status="ok"):  # those of earlier budgets included
             self.relaxed.setdefault(row.uid, row.energy_per_atom)
-        best = min(self.relaxed.values(), default=None)
+        candidates = []
+        if self.relaxed:
+            candidates = self.finish()
+        best = candidates[0].energy if candidates else min(self.relaxed.values(), default=None)
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
-                            history=history)
+                            history=history, candidates=candidates)
+
+    def finish(self) -> list:
+        """Refinement and re-ranking of the relaxed structures (sccop.refine), then the outputs again."""
+        from sccop.refine import _rerank_name, refine
+
+        cfg = self.config
+        candidates = refine(self.store, cfg, calculator=self.calculator, rerank_calculator=self.rerank_calculator,
+                            progress=self.progress, top=cfg.search.top)
+        write_outputs(self.store, self.out, cfg.search.top, candidates,
+                      rerank=_rerank_name(cfg) if cfg.refine.rerank else None)
+        return candidates
 
 
 def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> list[EnergyResult]:
@@ -505,55 +523,86 @@ def _conventional_seed(atoms, atoms_per_formula: int):
     return sga.get_space_group_number(), z, cellpar_to_cell(cell_to_cellpar(conventional.lattice.matrix))
 
 
-def write_outputs(store: Store, out: Path, top: int) -> list[dict]:
-    """DIR/best (CIF and POSCAR of the top unique structures) and DIR/summary.csv; returns the rows."""
+def _label_candidates(store, top: int) -> list:
+    """Unique labelled single points, lowest first: the answer of a run stopped before any relaxation."""
+    from sccop.refine import Candidate, _structure, merge_duplicates
+
+    rows = sorted(store.rows(stage="label", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
+    out = []
+    for group in merge_duplicates(rows, lambda r: _structure(r.toatoms())):
+        row = group[0]
+        sg = int(row.get("spacegroup") or _spacegroup(row.toatoms()))
+        out.append(Candidate(uid=row.uid, source=row.uid, atoms=row.toatoms(), energy=row.energy_per_atom, spacegroup=sg,
+                             raw_energy=row.energy_per_atom, raw_spacegroup=sg, round=int(row.get("round", 0)),
+                             calls=int(row.get("calls", 0)), copies=len(group), rank=len(out) + 1,
+                             rank_primary=len(out) + 1))
+        if len(out) == top:
+            break
+    return out
+
+
+SUMMARY_FIELDS = [
+    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "round", "calls", "relaxed",
+    "uid", "relaxed_spacegroup", "relaxed_energy_per_atom", "symmetrized", "copies", "primary_rank", "rerank_backend",
+    "rerank_energy_per_atom", "rerank_above_best", "rerank_spacegroup", "rerank_reason",
+]
+
+
+def write_outputs(store: Store, out: Path, top: int, candidates: list | None = None, rerank: str | None = None) -> list[dict]:
+    """DIR/best (CIF and POSCAR of the top unique structures) and DIR/summary.csv; returns the rows.
+
+    `candidates`: the final list (sccop.refine); default the relaxed structures with duplicates merged,
+    or the labelled single points when nothing was relaxed. A re-ranked candidate is written as the
+    re-ranking backend relaxed it. `rerank`: that backend's name, for the summary.
+    """
     from ase.io import write
-    from pymatgen.analysis.structure_matcher import StructureMatcher
-    from pymatgen.io.ase import AseAtomsAdaptor
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    rows = [r for r in store.rows(stage="relax", status="ok")]
+    from sccop.refine import _structure, raw_candidates
+
     relaxed = True
-    if not rows:  # nothing relaxed yet (tiny budget): report the labelled single points
-        rows, relaxed = [r for r in store.rows(stage="label", status="ok")], False
-    rows.sort(key=lambda r: (r.energy_per_atom, r.uid))
-    matcher = StructureMatcher()
-    unique: list[tuple] = []
-    for row in rows:
-        structure = AseAtomsAdaptor.get_structure(row.toatoms())
-        if any(matcher.fit(structure, s) for _, s in unique):
-            continue
-        unique.append((row, structure))
-        if len(unique) == top:
-            break
+    if candidates is None:
+        candidates = raw_candidates(store, top)
+        if not candidates:  # nothing relaxed yet (tiny budget): report the labelled single points
+            candidates, relaxed = _label_candidates(store, top), False
+    candidates = candidates[:top]
     best_dir = out / "best"
     best_dir.mkdir(exist_ok=True)
     for old in best_dir.iterdir():
         old.unlink()
     summary = []
-    best = unique[0][0].energy_per_atom if unique else None
-    for rank, (row, structure) in enumerate(unique, 1):
+    best = min((c.energy for c in candidates), default=None)
+    reranked = [c.rerank_energy for c in candidates if c.rerank_energy is not None]
+    best_rerank = min(reranked, default=None)
+    for c in candidates:
+        atoms = store.get(c.rerank_uid).toatoms() if c.rerank_energy is not None else c.atoms
+        structure = _structure(atoms)
         try:
             sga = SpacegroupAnalyzer(structure, symprec=0.1)
             number, symbol = sga.get_space_group_number(), sga.get_space_group_symbol()
         except Exception:  # noqa: BLE001
             number, symbol = 1, "P1"
         formula = structure.composition.reduced_formula
-        name = f"{rank:02d}_{formula}_{number}"
-        atoms = row.toatoms()
+        name = f"{c.rank:02d}_{formula}_{number}"
         write(best_dir / f"{name}.cif", atoms)
         write(best_dir / f"{name}.POSCAR", atoms, format="vasp", direct=True)
-        summary.append({
-            "rank": rank, "formula": formula, "spacegroup_symbol": symbol, "spacegroup": number,
-            "energy_per_atom": round(row.energy_per_atom, 6), "above_best": round(row.energy_per_atom - best, 6),
-            "round": row.get("round", 0), "calls": row.get("calls", 0), "relaxed": relaxed, "uid": row.uid,
-        })
+        line = {
+            "rank": c.rank, "formula": formula, "spacegroup_symbol": symbol, "spacegroup": number,
+            "energy_per_atom": round(c.energy, 6), "above_best": round(c.energy - best, 6),
+            "round": c.round, "calls": c.calls, "relaxed": relaxed, "uid": c.uid,
+            "relaxed_spacegroup": c.raw_spacegroup, "relaxed_energy_per_atom": round(c.raw_energy, 6),
+            "symmetrized": c.symmetrized, "copies": c.copies, "primary_rank": c.rank_primary,
+        }
+        if c.rerank_uid is not None:
+            line.update({"rerank_backend": rerank, "rerank_reason": c.rerank_reason})
+        if c.rerank_energy is not None:
+            line.update({"rerank_energy_per_atom": round(c.rerank_energy, 6),
+                         "rerank_above_best": round(c.rerank_energy - best_rerank, 6), "rerank_spacegroup": c.rerank_spacegroup})
+        summary.append(line)
     with open(out / "summary.csv", "w", newline="") as fh:
-        fields = ["rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "round",
-                  "calls", "relaxed", "uid"]
-        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
-        writer.writerows(summary)
+        writer.writerows({k: ("" if v is None else v) for k, v in line.items()} for line in summary)
     return summary
 
 

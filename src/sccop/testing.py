@@ -77,3 +77,23 @@ def sometimes_failing(share: int = 4):
         return RaisingCalculator() if int(atoms.get_volume() * 1000) % share == 0 else EMT()
 
     return make
+
+
+class DoubleWellCalculator(_Base):
+    """Two atoms whose separation from the body-centre position, d, has the energy k (|d|^2 - d0^2)^2: the
+    centred (CsCl-type, Pm-3m) arrangement is a maximum, k d0^4 above the off-centred minimum at
+    |d| = d0 (a ferroelectric-like double well, P4mm when displaced along an axis). Positions only: the
+    stress is zero, so relax with relax_cell=False."""
+
+    def __init__(self, k: float = 12.5, d0: float = 0.2, **kw):
+        super().__init__(**kw)
+        self.k, self.d0 = k, d0
+
+    def compute(self, atoms):
+        frac = atoms.get_scaled_positions(wrap=False)
+        f = frac[1] - frac[0] - 0.5
+        f -= np.round(f)
+        d = f @ atoms.cell[:]
+        u = d @ d - self.d0**2
+        force = -4.0 * self.k * u * d  # on atom 1; atom 0 feels the opposite
+        return {"energy": float(self.k * u * u), "forces": np.array([-force, force]), "stress": np.zeros(6)}

@@ -1,0 +1,300 @@
+"""Final refinement: what a search reports as its answer.
+
+1. Merge duplicates: the relaxed structures, lowest first, are grouped with pymatgen's StructureMatcher;
+   each group is one candidate (its lowest member), and `copies` counts its members.
+2. Symmetrise and re-relax: each of the `top` lowest candidates is symmetrised at increasing tolerances
+   (spglib through SpacegroupAnalyzer; the refined cell, made primitive); every new space group is
+   re-relaxed under ASE's FixSymmetry. The highest-symmetry version (point-group order, then energy)
+   whose energy per atom is within `energy_tolerance` of the relaxed structure's replaces it. Both stay in
+   the database: the relaxation as stage `relax`, each version as stage `refine` (uid
+   `refine:<relax uid>@<tolerance>`, `parent` the relaxation, `symprec` the tolerance).
+3. Merge again (two low-symmetry relaxations can symmetrise to one structure) and rank by energy.
+4. Re-rank (optional): a second backend relaxes the `rerank_top` lowest candidates (stage `rerank`, uid
+   `rerank:<backend>:<candidate uid>`) and they are ranked by its energy; the others follow by the first
+   backend's energy.
+
+Refinement calls are made after the search and do not count against its budget; their rows carry
+`refine_call=1` instead of `backend_call=1`. `ranked` rebuilds the final list from the rows alone, so it
+costs no backend call; `refine` makes the calls that are missing and then ranks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from ase import Atoms
+
+from sccop.config import RunConfig
+from sccop.relax import enthalpy_per_atom, relax_many
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Candidate:
+    """One final structure. `uid`: the row reported (a relax, refine or rerank row); `source`: the
+    relaxation it came from; energies per atom (enthalpy under pressure)."""
+
+    uid: str
+    source: str
+    atoms: Atoms
+    energy: float
+    spacegroup: int
+    raw_energy: float
+    raw_spacegroup: int
+    round: int = 0
+    calls: int = 0
+    copies: int = 1
+    symmetrized: bool = False
+    rank_primary: int = 0
+    rerank_uid: str | None = None
+    rerank_energy: float | None = None
+    rerank_spacegroup: int | None = None
+    rerank_reason: str | None = None
+    rank: int = 0
+
+
+def _structure(atoms: Atoms):
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    return AseAtomsAdaptor.get_structure(atoms)
+
+
+def _matcher():
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    return StructureMatcher()
+
+
+def merge_duplicates(items: list, structure_of, matcher=None) -> list[list]:
+    """Groups of equivalent items (StructureMatcher), in the order of their first member; `items` should
+    come lowest energy first, so each group's first member is its lowest."""
+    matcher = matcher or _matcher()
+    groups: list[list] = []
+    reps: list = []
+    for item in items:
+        s = structure_of(item)
+        for group, rep in zip(groups, reps):
+            if matcher.fit(s, rep):
+                group.append(item)
+                break
+        else:
+            groups.append([item])
+            reps.append(s)
+    return groups
+
+
+def point_group_order(atoms: Atoms, symprec: float = 0.01) -> int:
+    """Number of point-group operations of a structure (1 for P1, 48 for m-3m); 1 when spglib fails."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        return len(SpacegroupAnalyzer(_structure(atoms), symprec=symprec).get_point_group_operations())
+    except Exception:  # noqa: BLE001 - spglib fails on broken cells
+        return 1
+
+
+def symmetrized_versions(atoms: Atoms, tolerances) -> list[tuple[float, int, Atoms]]:
+    """(tolerance, space group, refined primitive structure) for each tolerance that finds a space group
+    not found at a smaller one; the group at the smallest tolerance (the structure's own) is left out."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    structure = _structure(atoms)
+    seen: set[int] = set()
+    out = []
+    for k, tol in enumerate(sorted(tolerances)):
+        try:
+            sga = SpacegroupAnalyzer(structure, symprec=tol)
+            number = sga.get_space_group_number()
+            if number in seen or k == 0:
+                seen.add(number)
+                continue
+            seen.add(number)
+            refined = sga.get_refined_structure()
+            primitive = SpacegroupAnalyzer(refined, symprec=1e-3).get_primitive_standard_structure()
+        except Exception:  # noqa: BLE001 - spglib gives up on some cells at some tolerances
+            continue
+        if primitive.composition.reduced_composition != structure.composition.reduced_composition:
+            continue
+        out.append((tol, number, AseAtomsAdaptor.get_atoms(primitive)))
+    return out
+
+
+def choose_version(raw_energy: float, raw_order: int, versions: list[tuple[str, float, int]], tolerance: float):
+    """The chosen version among (uid, energy, point-group order): the highest order (then the lowest
+    energy) whose energy is at most `tolerance` above `raw_energy`; None keeps the relaxed structure."""
+    best = None
+    for uid, energy, order in versions:
+        if energy > raw_energy + tolerance or order < raw_order:
+            continue
+        key = (-order, energy)
+        if best is None or key < best[0]:
+            best = (key, uid)
+    if best is None or (best[0][0] == -raw_order and best[0][1] >= raw_energy):
+        return None
+    return best[1]
+
+
+def _relaxed_groups(store, top: int | None) -> list[list]:
+    """Duplicate groups of the ok relaxations, lowest first (at most `top` groups when given)."""
+    rows = sorted(store.rows(stage="relax", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
+    matcher = _matcher()
+    groups: list[list] = []
+    reps: list = []
+    for row in rows:
+        s = _structure(row.toatoms())
+        for group, rep in zip(groups, reps):
+            if matcher.fit(s, rep):
+                group.append(row)
+                break
+        else:
+            if top is not None and len(groups) == top:
+                continue  # beyond the top: only counted as a copy when it matches one of them
+            groups.append([row])
+            reps.append(s)
+    return groups
+
+
+def raw_candidates(store, top: int | None = None) -> list[Candidate]:
+    """The relaxed structures with duplicates merged, lowest first: the answer without refinement."""
+    from sccop.search import _spacegroup
+
+    out = []
+    for group in _relaxed_groups(store, top):
+        row = group[0]
+        atoms = row.toatoms()
+        sg = int(row.get("spacegroup") or _spacegroup(atoms))
+        out.append(Candidate(uid=row.uid, source=row.uid, atoms=atoms, energy=row.energy_per_atom, spacegroup=sg,
+                             raw_energy=row.energy_per_atom, raw_spacegroup=sg, round=int(row.get("round", 0)),
+                             calls=int(row.get("calls", 0)), copies=len(group)))
+    for rank, c in enumerate(out, 1):
+        c.rank = c.rank_primary = rank
+    return out
+
+
+def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
+    """The final candidates from the database rows alone (no backend call): duplicates merged, the chosen
+    symmetrised versions, re-ranked when the re-ranking rows exist. `top`: most candidates returned."""
+    from sccop.search import _spacegroup
+
+    cfg = config.refine
+    candidates = raw_candidates(store, max(cfg.top, cfg.rerank_top, top or 0))
+    if cfg.symmetrize:
+        for c in candidates[: cfg.top]:
+            raw_order = point_group_order(c.atoms)
+            versions, rows = [], {}
+            for tol in cfg.tolerances:
+                uid = f"refine:{c.source}@{tol:g}"
+                if uid in store:
+                    row = store.get(uid)
+                    if row.get("status") == "ok":
+                        atoms = row.toatoms()
+                        rows[uid] = (row, atoms)
+                        versions.append((uid, row.energy_per_atom, point_group_order(atoms)))
+            chosen = choose_version(c.raw_energy, raw_order, versions, cfg.energy_tolerance)
+            if chosen is not None:
+                row, atoms = rows[chosen]
+                c.uid, c.atoms, c.energy, c.symmetrized = chosen, atoms, row.energy_per_atom, True
+                c.spacegroup = int(row.get("spacegroup") or _spacegroup(atoms))
+        merged = []
+        for group in merge_duplicates(sorted(candidates, key=lambda c: (c.energy, c.uid)), lambda c: _structure(c.atoms)):
+            group[0].copies = sum(c.copies for c in group)
+            merged.append(group[0])
+        candidates = merged
+    candidates.sort(key=lambda c: (c.energy, c.uid))
+    for rank, c in enumerate(candidates, 1):
+        c.rank = c.rank_primary = rank
+    if cfg.rerank:
+        name = _rerank_name(config)
+        for c in candidates[: cfg.rerank_top]:
+            uid = f"rerank:{name}:{c.uid}"
+            if uid in store:
+                row = store.get(uid)
+                c.rerank_uid = uid
+                if row.get("status") == "ok":
+                    c.rerank_energy = row.energy_per_atom
+                    c.rerank_spacegroup = int(row.get("spacegroup") or _spacegroup(row.toatoms()))
+                else:
+                    c.rerank_reason = row.get("reason")
+        inf = float("inf")
+        candidates.sort(key=lambda c: (c.rerank_energy is None, c.rerank_energy if c.rerank_energy is not None else inf,
+                                       c.rank_primary))
+        for rank, c in enumerate(candidates, 1):
+            c.rank = rank
+    return candidates[:top] if top else candidates
+
+
+def _rerank_name(config: RunConfig) -> str:
+    from sccop.backends import parse_backend
+
+    name = parse_backend(config.refine.rerank).value
+    return f"{name}-{config.refine.rerank_model}" if config.refine.rerank_model else name
+
+
+def _relax_rows(store, items, backend, relax_config, calculator, chunk: int, stage: str, desc: str, progress: bool,
+                pressure: float) -> int:
+    """Relax (uid, atoms, values) items not yet in the store, writing rows chunk by chunk; returns calls made."""
+    from tqdm import tqdm
+
+    from sccop.search import _spacegroup
+
+    todo = [item for item in items if item[0] not in store]
+    chunks = [todo[k : k + max(1, chunk)] for k in range(0, len(todo), max(1, chunk))]
+    with tqdm(total=len(todo), desc=desc, unit="structure", disable=not progress or not todo, leave=False) as bar:
+        for part in chunks:
+            results = relax_many([a for _, a, _ in part], backend, relax_config, calculator=calculator)
+            rows = []
+            for (uid, _, values), result in zip(part, results):
+                energy = enthalpy_per_atom(result, pressure)
+                if not result.ok:
+                    log.warning("%s %s failed: %s", stage, uid, result.reason)
+                rows.append((uid, result.atoms, {}, {
+                    **values, "stage": stage, "status": result.status, "reason": result.reason,
+                    "energy_per_atom": energy, "refine_call": 1, "backend": backend.name,
+                    "converged": bool(result.converged), "steps": int(result.steps),
+                    "seconds": round(float(result.seconds), 3),
+                    **({"spacegroup": _spacegroup(result.atoms)} if result.ok else {}),
+                }))
+            store.put_many(rows)
+            bar.update(len(part))
+    return len(todo)
+
+
+def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None, progress: bool = False,
+           top: int | None = None) -> list[Candidate]:
+    """Symmetrise and re-relax the best relaxations, re-rank with the second backend when configured
+    (calls already in the store are not repeated), and return the final candidates (see `ranked`).
+
+    `calculator` / `rerank_calculator`: ASE calculators used instead of the two backends (tests).
+    """
+    cfg = config.refine
+    pressure = config.relax.pressure
+    if cfg.symmetrize:
+        items = []
+        for c in raw_candidates(store, cfg.top):
+            for tol, number, atoms in symmetrized_versions(c.atoms, cfg.tolerances):
+                items.append((f"refine:{c.source}@{tol:g}", atoms, {"parent": c.source, "symprec": tol, "round": c.round,
+                                                                   "target_spacegroup": number}))
+        fixed = replace(config.relax, fix_symmetry=True, symprec=min(config.relax.symprec, 0.01))
+        made = _relax_rows(store, items, config.backend, fixed, calculator, config.search.chunk, "refine",
+                           f"symmetrising ({config.backend.name})", progress, pressure)
+        if made:
+            log.info("refinement: %d symmetrised versions re-relaxed under FixSymmetry", made)
+    if cfg.rerank:
+        from sccop.backends import parse_backend
+
+        backend = replace(config.backend, name=parse_backend(cfg.rerank).value, model=cfg.rerank_model)
+        name = _rerank_name(config)
+        items = [(f"rerank:{name}:{c.uid}", c.atoms, {"parent": c.uid, "round": c.round})
+                 for c in ranked(store, replace(config, refine=replace(cfg, rerank=None)))[: cfg.rerank_top]]
+        made = _relax_rows(store, items, backend, config.relax, rerank_calculator, config.search.chunk, "rerank",
+                           f"re-ranking ({name})", progress, pressure)
+        if made:
+            log.info("re-ranking: %d candidates relaxed with %s", made, name)
+    return ranked(store, config, top)
+
+
+__all__ = ["Candidate", "refine", "ranked", "raw_candidates", "symmetrized_versions", "choose_version",
+           "merge_duplicates", "point_group_order"]
