@@ -146,6 +146,17 @@ def test_cli_search_with_a_toml_config(tmp_path, capsys):
     assert main(["search", "CuAu", "--config", str(tmp_path / "run.toml"), "--out", str(out), "--quiet"]) == 0
     assert "backend calls" in capsys.readouterr().out
     assert (out / "summary.csv").exists()
+    # Re-ranking added to the finished run: a plain resume that relaxes the top 2 with the second backend.
+    args = ["search", "CuAu", "--config", str(tmp_path / "run.toml"), "--out", str(out), "--quiet",
+            "--rerank", "lj", "--rerank-top", "2"]
+    assert main(args) == 0
+    assert "(lj: " in capsys.readouterr().out
+    with open(out / "summary.csv") as fh:
+        lines = list(csv.DictReader(fh))
+    assert [line["rerank_backend"] for line in lines[:2]] == ["lj", "lj"]
+    assert float(lines[0]["rerank_above_best"]) == 0.0
+    assert all(not line["rerank_backend"] for line in lines[2:])
+    assert connect(out / "sccop.db").count(stage="rerank") == 2
     assert main(["search", "Xx2O", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
     assert "Xx" in capsys.readouterr().err
 

@@ -26,6 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rounds", type=int, help="most rounds (default 3)")
     p.add_argument("--budget-calls", type=int, help="stop after this many backend calls")
     p.add_argument("--budget-minutes", type=float, help="stop after this many minutes")
+    p.add_argument("--rerank", help="second backend that relaxes the final candidates and ranks them, e.g. sevennet")
+    p.add_argument("--rerank-model", help="model of the re-ranking backend, e.g. 7net-l3i5")
+    p.add_argument("--rerank-top", type=int, help="candidates re-ranked (default 10)")
+    p.add_argument("--no-symmetrize", action="store_true",
+                   help="report the relaxed structures as they are (no symmetrise-and-re-relax)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--workers", type=int, help="run backend calls on a local Dask cluster of N worker processes")
     p.add_argument("--config", help="TOML file with any of the settings")
@@ -43,7 +48,7 @@ def resolve(args: argparse.Namespace):
     from sccop.symmetry.groups import parse_groups
 
     data = load_config(args.config) if args.config else {}
-    for key in ("sampler", "backend", "relax", "search", "execution"):
+    for key in ("sampler", "backend", "relax", "search", "execution", "refine"):
         data.setdefault(key, {})
     if args.composition:
         data["composition"] = args.composition
@@ -69,6 +74,13 @@ def resolve(args: argparse.Namespace):
     for option, key in (("rounds", "rounds"), ("budget_calls", "budget_calls"), ("budget_minutes", "budget_minutes")):
         if getattr(args, option) is not None:
             data["search"][key] = getattr(args, option)
+    if getattr(args, "rerank", None):
+        data["refine"]["rerank"] = parse_backend(args.rerank).value
+    for option in ("rerank_model", "rerank_top"):
+        if getattr(args, option, None) is not None:
+            data["refine"][option] = getattr(args, option)
+    if getattr(args, "no_symmetrize", False):
+        data["refine"]["symmetrize"] = False
     if args.seed is not None:
         data["seed"] = args.seed
     if args.workers is not None:
@@ -84,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
     config = resolve(args)
     search = Search(config, args.out, force=args.force, progress=not args.quiet)
     result = search.run()
-    best = "no structure relaxed" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"
+    if result.candidates:
+        top = result.candidates[0]
+        best = f"best: space group {top.spacegroup}, {top.energy:.4f} eV/atom"
+        if top.rerank_energy is not None:
+            best += f" ({config.refine.rerank}: {top.rerank_energy:.4f} eV/atom)"
+    else:
+        best = "no structure relaxed" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"
     print(
         f"searched {config.composition}: {result.rounds} round(s), {result.calls} backend calls, {best}, "
         f"stopped on {result.stopped} -> {args.out}/summary.csv, {args.out}/best/"
