@@ -14,15 +14,7 @@ from sccop.refine import choose_version, ranked, refine
 from sccop.relax import relax
 from sccop.search import write_outputs
 from sccop.store import Store
-from sccop.testing import DoubleWellCalculator
-
-
-def put_relaxed(store, uid, atoms, energy_per_atom, **values):
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    atoms = atoms.copy()
-    atoms.calc = SinglePointCalculator(atoms, energy=energy_per_atom * len(atoms))
-    store.put(uid, atoms, stage="relax", status="ok", energy_per_atom=energy_per_atom, backend_call=1, **values)
+from sccop.testing import DoubleWellCalculator, put_relaxed
 
 
 def test_choose_version_rule():

@@ -198,6 +198,25 @@ th{background:#eee}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px 
 font-size:85%;text-align:center}.none{color:#888}img{max-width:100%}"""
 
 
+def _phonon_section(out: Path) -> list[str]:
+    """The table and plots of DIR/phonons (written by `sccop phonons`), when there are any."""
+    path = out / "phonons" / "phonons.csv"
+    if not path.exists():
+        return []
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    keys = ["rank", "formula", "spacegroup", "backend", "status", "imaginary", "min_frequency_thz", "supercell", "reason"]
+    parts = ["<h2>Dynamical stability (phonons)</h2>",
+             "<p>Finite-displacement phonons (phonopy) after a tight relaxation with the symmetry fixed; imaginary "
+             "modes show as negative frequencies.</p>", _table(keys, [[row.get(k, "") for k in keys] for row in rows])]
+    for row in rows:
+        image = out / "phonons" / row["plot"] if row.get("plot") else None
+        if image is not None and image.exists():
+            data = base64.b64encode(image.read_bytes()).decode()
+            parts.append(_img(data, f"phonons of #{row['rank']}"))
+    return parts
+
+
 def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
     from sccop.store import Store
@@ -235,7 +254,10 @@ def write_report(out: str | Path, top: int = 6) -> Path:
 
     parts.append("<h2>Top structures</h2>")
     if summary:
-        keys = ["rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "round", "calls", "relaxed"]
+        keys = ["rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "relaxed_spacegroup",
+                "symmetrized", "copies", "round", "calls", "relaxed"]
+        if any(row.get("rerank_backend") for row in summary):
+            keys[6:6] = ["primary_rank", "rerank_backend", "rerank_energy_per_atom", "rerank_above_best"]
         parts.append(_table(keys, [[row.get(k, "") for k in keys] for row in summary]))
         cards = []
         for row in summary[:top]:
@@ -259,6 +281,7 @@ def write_report(out: str | Path, top: int = 6) -> Path:
         parts.append("<p class='none'>No landscape saved yet (DIR/landscape).</p>")
     parts += ["<h2>Energy distributions per round</h2>", _img(plot_distributions(rows), "energy distributions"),
               "<h2>Space groups sampled and found</h2>", _img(plot_spacegroups(rows), "space groups")]
+    parts += _phonon_section(out)
     if failed:
         reasons = Counter(str(r.get("reason", "?"))[:120] for r in failed)
         parts += ["<h2>Failed backend calls</h2>", _table(["reason", "calls"], [[k, v] for k, v in reasons.most_common()])]

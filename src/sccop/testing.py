@@ -97,3 +97,12 @@ class DoubleWellCalculator(_Base):
         u = d @ d - self.d0**2
         force = -4.0 * self.k * u * d  # on atom 1; atom 0 feels the opposite
         return {"energy": float(self.k * u * u), "forces": np.array([-force, force]), "stress": np.zeros(6)}
+
+
+def put_relaxed(store, uid: str, atoms, energy_per_atom: float, **values) -> None:
+    """Plant a relaxation row (stage relax, status ok, a backend call) with the given energy per atom."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    atoms = atoms.copy()
+    atoms.calc = SinglePointCalculator(atoms, energy=energy_per_atom * len(atoms))
+    store.put(uid, atoms, stage="relax", status="ok", energy_per_atom=energy_per_atom, backend_call=1, **values)

@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "relax": "sccop.cli.relax",
     "search": "sccop.cli.search",
     "report": "sccop.cli.report",
+    "phonons": "sccop.cli.phonons",
     "bench": "sccop.cli.bench",
 }
 

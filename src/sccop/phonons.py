@@ -1,0 +1,247 @@
+"""Dynamical stability: finite-displacement phonons with the energy backend, through phonopy.
+
+The structure is first relaxed tightly with its symmetry fixed (ASE FixSymmetry), then phonopy builds a
+diagonal supercell at least `min_length` across in every direction, displaces the symmetry-distinct
+atoms by `displacement`, and the backend gives the forces (batched single points for ML potentials).
+From the force constants: frequencies on a Monkhorst-Pack mesh and along the band path of the cell's
+Bravais lattice (seekpath, through phonopy's auto_band_structure), and the total DOS. A structure is
+flagged unstable when a frequency lies below -`threshold` THz (phonopy gives imaginary modes as
+negative frequencies); the threshold absorbs the numerical noise of acoustic modes near Gamma.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from ase import Atoms
+
+from sccop.config import BackendConfig, RelaxConfig
+from sccop.relax import relax, single_points
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PhononResult:
+    """`min_frequency`: the lowest frequency (THz) over the mesh and the band path; `imaginary`: below
+    -threshold. `bands`: distances, frequencies and labels per segment; `dos`: frequency points and DOS."""
+
+    status: str
+    reason: str | None = None
+    atoms: Atoms | None = None
+    energy_per_atom: float | None = None
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    displacements: int = 0
+    min_frequency: float | None = None
+    imaginary: bool | None = None
+    bands: dict = field(default_factory=dict)
+    dos: dict = field(default_factory=dict)
+
+
+def supercell_for(atoms: Atoms, min_length: float) -> tuple[int, int, int]:
+    """Repeats of each cell vector so that the supercell is at least `min_length` between opposite faces."""
+    cell = np.asarray(atoms.cell[:])
+    volume = abs(np.linalg.det(cell))
+    reps = []
+    for i in range(3):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        width = volume / np.linalg.norm(np.cross(cell[j], cell[k]))
+        reps.append(max(1, math.ceil(min_length / width - 1e-9)))
+    return tuple(reps)
+
+
+def phonons(
+    atoms: Atoms,
+    backend: BackendConfig,
+    *,
+    calculator=None,
+    relax_config: RelaxConfig | None = None,
+    fmax: float = 0.01,
+    min_length: float = 10.0,
+    displacement: float = 0.01,
+    mesh: int = 16,
+    threshold: float = 0.1,
+    band_points: int = 41,
+) -> PhononResult:
+    """Phonons of one structure (see the module docstring). `fmax`: the tight relaxation first (None
+    skips it); `calculator`: an ASE calculator instead of the backend's (tests)."""
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    relax_config = relax_config or RelaxConfig()
+    energy = None
+    if fmax is not None:
+        tight = replace(relax_config, fmax=fmax, fix_symmetry=True, symprec=min(relax_config.symprec, 0.01),
+                        steps=max(relax_config.steps, 1000))
+        result = relax(atoms, backend, tight, calculator=calculator)
+        if not result.ok:
+            return PhononResult(status="failed", reason=f"tight relaxation failed: {result.reason}", atoms=atoms)
+        atoms, energy = result.atoms, result.energy_per_atom
+    atoms = atoms.copy()
+    atoms.calc = None
+    reps = supercell_for(atoms, min_length)
+    unit = PhonopyAtoms(symbols=atoms.get_chemical_symbols(), cell=atoms.cell[:], scaled_positions=atoms.get_scaled_positions())
+    ph = Phonopy(unit, supercell_matrix=np.diag(reps))
+    ph.generate_displacements(distance=displacement)
+    supercells = [Atoms(s.symbols, cell=s.cell, scaled_positions=s.scaled_positions, pbc=True)
+                  for s in ph.supercells_with_displacements]
+    results = single_points(supercells, backend, relax_config, calculator=calculator)
+    bad = [r for r in results if not r.ok]
+    out = PhononResult(status="ok", atoms=atoms, energy_per_atom=energy, supercell=reps, displacements=len(supercells))
+    if bad:
+        out.status, out.reason = "failed", f"force calculation failed: {bad[0].reason}"
+        return out
+    ph.forces = np.array([r.forces for r in results])
+    ph.produce_force_constants()
+    ph.symmetrize_force_constants()
+    ph.run_mesh([mesh] * 3, is_gamma_center=True)
+    lowest = float(np.min(ph.mesh.frequencies))
+    try:
+        ph.auto_band_structure(npoints=band_points, with_eigenvectors=False)
+        bands = ph.band_structure
+        labels = getattr(bands, "labels", None)
+        out.bands = {"distances": [np.asarray(d) for d in bands.distances],
+                     "frequencies": [np.asarray(f) for f in bands.frequencies],
+                     "labels": list(labels) if labels is not None else None,
+                     "connections": list(getattr(ph.band_structure, "path_connections", []) or [])}
+        lowest = min(lowest, min(float(np.min(f)) for f in out.bands["frequencies"]))
+    except Exception as exc:  # noqa: BLE001 - seekpath can fail on odd cells; the mesh still decides
+        log.warning("no band path for %s: %s", atoms.get_chemical_formula(), exc)
+    ph.run_total_dos()
+    out.dos = {"frequencies": np.asarray(ph.total_dos.frequency_points), "dos": np.asarray(ph.total_dos.dos)}
+    out.min_frequency = lowest
+    out.imaginary = bool(lowest < -threshold)
+    return out
+
+
+def _label(text: str) -> str:
+    for old, new in (("$", ""), ("\\mathrm{", ""), ("}", ""), ("\\Gamma", "Γ"), ("GAMMA", "Γ")):
+        text = text.replace(old, new)
+    return text
+
+
+def _band_ticks(bands: dict) -> tuple[list[float], list[str]]:
+    """Tick positions and names along the path: a segment end joined to the next start shares one
+    label; a jump in the path shows both, as X|U."""
+    distances, labels = bands["distances"], bands.get("labels") or []
+    connections = bands.get("connections") or [True] * len(distances)
+    ticks, names, k = [float(distances[0][0])], [], 0
+    if labels:
+        names.append(_label(labels[0]))
+        k = 1
+    for i, d in enumerate(distances):
+        ticks.append(float(d[-1]))
+        if not labels:
+            continue
+        last = i == len(distances) - 1
+        if connections[i] or last or k + 1 >= len(labels):
+            names.append(_label(labels[k]) if k < len(labels) else "")
+            k += 1
+        else:
+            names.append(f"{_label(labels[k])}|{_label(labels[k + 1])}")
+            k += 2
+    return ticks, names if len(names) == len(ticks) else [""] * len(ticks)
+
+
+def plot_phonons(result: PhononResult, title: str):
+    """Band structure and DOS side by side (a matplotlib Figure); imaginary modes show below zero."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax_dos) = plt.subplots(1, 2, figsize=(8, 4), gridspec_kw={"width_ratios": [3, 1]}, sharey=True)
+    if result.bands:
+        ticks, names = _band_ticks(result.bands)
+        for d, f in zip(result.bands["distances"], result.bands["frequencies"]):
+            ax.plot(d, f, color="tab:blue", lw=1)
+        ax.set_xticks(ticks, names)
+        ax.set_xlim(ticks[0], ticks[-1])
+        for t in ticks:
+            ax.axvline(t, color="0.8", lw=0.5)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_ylabel("frequency (THz)")
+    verdict = "imaginary modes" if result.imaginary else "no imaginary mode"
+    ax.set_title(f"{title}: {verdict} (lowest {result.min_frequency:.2f} THz)", fontsize=9)
+    if result.dos:
+        ax_dos.plot(result.dos["dos"], result.dos["frequencies"], color="tab:blue", lw=1)
+        ax_dos.set_xlabel("DOS")
+        ax_dos.set_xticks([])
+    fig.tight_layout()
+    return fig
+
+
+PHONON_FIELDS = ["rank", "uid", "formula", "spacegroup", "backend", "status", "reason", "imaginary", "min_frequency_thz",
+                 "energy_per_atom", "supercell", "displacements", "plot"]
+
+
+def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=None, progress: bool = True,
+                   **options) -> list[dict]:
+    """Phonons of the `top` structures of a search directory (DIR/summary.csv order); writes
+    DIR/phonons/phonons.csv and one band-structure/DOS plot per structure; returns the csv rows.
+
+    Each structure is taken as its ranking backend left it: a re-ranked candidate as the re-ranking
+    backend relaxed it, with that backend; the others with the search's. `backend` overrides both.
+    `options` go to `phonons` (fmax, min_length, displacement, mesh, threshold).
+    """
+    import csv
+    import tomllib
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from sccop.backends import parse_backend
+    from sccop.config import from_dict
+    from sccop.errors import SccopInputError
+    from sccop.store import Store
+
+    out = Path(out)
+    if not (out / "summary.csv").exists() or not (out / "sccop.db").exists():
+        raise SccopInputError(f"{out} holds no finished search (no summary.csv or sccop.db)")
+    config = from_dict(tomllib.loads((out / "config.toml").read_text()))
+    with open(out / "summary.csv") as fh:
+        summary = list(csv.DictReader(fh))[:top]
+    store = Store(out / "sccop.db")
+    folder = out / "phonons"
+    folder.mkdir(exist_ok=True)
+    rows = []
+    for line in tqdm(summary, desc="phonons", unit="structure", disable=not progress):
+        uid, chosen = line["uid"], config.backend
+        if line.get("rerank_energy_per_atom") and config.refine.rerank:
+            uid = f"rerank:{line['rerank_backend']}:{line['uid']}"
+            chosen = replace(config.backend, name=parse_backend(config.refine.rerank).value, model=config.refine.rerank_model)
+        if backend:
+            chosen = replace(config.backend, name=parse_backend(backend).value,
+                             model=config.backend.model if parse_backend(backend).value == config.backend.name else None)
+        atoms = store.get(uid).toatoms()
+        result = phonons(atoms, chosen, calculator=calculator, relax_config=config.relax, **options)
+        stem = f"{int(line['rank']):02d}_{line['formula']}_{line['spacegroup']}"
+        plot = ""
+        if result.status == "ok":
+            import matplotlib.pyplot as plt
+
+            fig = plot_phonons(result, f"#{line['rank']} {line['formula']} {line['spacegroup_symbol']}")
+            plot = f"{stem}.png"
+            fig.savefig(folder / plot, dpi=110)
+            plt.close(fig)
+        else:
+            log.warning("phonons of %s failed: %s", uid, result.reason)
+        rows.append({
+            "rank": line["rank"], "uid": uid, "formula": line["formula"], "spacegroup": line["spacegroup"],
+            "backend": chosen.name, "status": result.status, "reason": result.reason or "",
+            "imaginary": "" if result.imaginary is None else result.imaginary,
+            "min_frequency_thz": "" if result.min_frequency is None else round(result.min_frequency, 4),
+            "energy_per_atom": "" if result.energy_per_atom is None else round(result.energy_per_atom, 6),
+            "supercell": "x".join(map(str, result.supercell)), "displacements": result.displacements, "plot": plot,
+        })
+    with open(folder / "phonons.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=PHONON_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+__all__ = ["PhononResult", "phonons", "phonons_of_run", "plot_phonons", "supercell_for"]
