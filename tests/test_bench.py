@@ -2,6 +2,7 @@
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 from ase.build import bulk
@@ -9,7 +10,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
 from sccop.bench import BenchRow, BenchSettings, read_table, run_bench, score
-from sccop.config import AnnealConfig, BackendConfig, RunConfig, SearchConfig, TrainConfig
+from sccop.config import AnnealConfig, BackendConfig, RefineConfig, RunConfig, SearchConfig, TrainConfig
 from sccop.errors import SccopInputError
 from sccop.store import Store
 
@@ -87,8 +88,12 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     assert len(lines) == 4 and {r["note"] for r in lines} == {"fcc", "odd"}  # the table's columns carried along
     summary = (out / "summary.md").read_text()
     assert "| **all** | 2 |" in summary and "random / sccop" in summary
-    # The random baseline relaxed exactly its budget.
-    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db")) == 10
+    # The random baseline relaxed exactly its budget; refinement calls come on top, in their own rows.
+    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db").rows(backend_call=1)) == 10
+    for method in ("sccop", "random"):
+        good = results[("mp-30", method)]
+        assert good["refined_spacegroup_match"] and good["refined_structure_match"] and "reranked_spacegroup_match" not in good
+    assert "## Symmetrised and re-relaxed" in summary and "## Re-ranked" not in summary
 
     # Rerun: finished pairs do not run again; the failed ones are tried again (and fail the same way).
     ledger = (out / "results.jsonl").read_text()
@@ -102,8 +107,19 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     kept = [line for line in ledger.splitlines() if json.loads(line)["method"] != "random" or json.loads(line)["id"] != "mp-30"]
     (out / "results.jsonl").write_text("\n".join(kept) + "\n")
     rerun = run_bench(table, base_config(), settings, out, progress=False)
-    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db")) == 10
+    assert len(Store(out / "rows" / "mp-30" / "random" / "random.db").rows(backend_call=1)) == 10
     assert strip(rerun[("mp-30", "random")]) == strip(results[("mp-30", "random")])
+    # Adding a re-ranking backend re-scores the finished pairs without running their searches again.
+    reranking = replace(base_config(), refine=RefineConfig(rerank="lj", rerank_top=2))
+    calls = {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db").rows(backend_call=1)) for m in ("sccop", "random")}
+    reranked = run_bench(table, reranking, settings, out, progress=False)
+    for method in ("sccop", "random"):
+        db = Store(out / "rows" / "mp-30" / method / f"{method}.db")
+        assert len(db.rows(backend_call=1)) == calls[method] and 1 <= len(db.rows(stage="rerank")) <= 2
+        result = reranked[("mp-30", method)]
+        assert result["rerank_calls"] == len(db.rows(stage="rerank")) and "reranked_spacegroup_match" in result
+        assert strip(result)["calls"] == results[("mp-30", method)]["calls"]
+    assert "## Symmetrised, then re-ranked" in (out / "summary.md").read_text()
     # Other settings on the same folder are refused.
     with pytest.raises(SccopInputError, match="budget_calls: 10 -> 12"):
         run_bench(table, base_config(), BenchSettings(budget_calls=12, cif_dir=str(cifs)), out, progress=False)

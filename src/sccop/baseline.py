@@ -78,8 +78,9 @@ def random_search(
     def minutes() -> float:
         return (previous + time.perf_counter() - start) / 60.0
 
-    calls = len(store)
-    index = max((int(r.uid.split("/")[1]) + 1 for r in store.rows()), default=0)
+    own = store.rows(backend_call=1)  # refinement rows (sccop.refine) may sit beside them
+    calls = len(own)
+    index = max((int(r.uid.split("/")[1]) + 1 for r in own), default=0)
     chunk = max(1, config.search.chunk)
     stopped = "budget"
     failures_in_a_row = 0

@@ -141,31 +141,99 @@ def row_config(base: RunConfig, row: BenchRow, settings: BenchSettings) -> RunCo
 
 
 def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference: Path | None = None,
-             calculator=None, force: bool = False) -> dict:
-    """Run one method on one row and score it against the row (and `reference`, a structure file, when
-    given); never raises: a failure is a result with its reason."""
+             calculator=None, force: bool = False, finished: dict | None = None) -> dict:
+    """Run one method on one row, refine its answer (sccop.refine: symmetrise and re-relax, re-rank when
+    configured) and score it against the row (and `reference`, a structure file, when given); never
+    raises: a failure is a result with its reason. `finished`: this pair's earlier result, whose method
+    run is then not repeated (only the refinement and the refined scores are brought up to date)."""
     from sccop.baseline import random_search
     from sccop.search import Search
 
     folder = out / "rows" / _safe(row.id) / method
+    rescoring = finished is not None and finished.get("status") == "ok"
     start = time.perf_counter()
     try:
-        if method == "sccop":
-            Search(config, folder, force=force, progress=False, calculator=calculator).run()
-            db = folder / "sccop.db"
-        elif method == "random":
-            calls, minutes = config.search.budget_calls, config.search.budget_minutes
-            random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator, force=force)
-            db = folder / "random.db"
-        else:
+        if method not in METHODS:
             raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
-        result = score(db, row, reference)
+        db = folder / ("sccop.db" if method == "sccop" else "random.db")
+        if rescoring:
+            result = {k: v for k, v in finished.items() if k in RAW_COLUMNS}
+        else:
+            if method == "sccop":
+                Search(config, folder, force=force, progress=False, calculator=calculator).run()
+            else:
+                calls, minutes = config.search.budget_calls, config.search.budget_minutes
+                random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator,
+                              force=force)
+            result = score(db, row, reference)
+        if result.get("status") == "ok":
+            result.update(score_refined(db, row, reference, config, calculator=calculator))
     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
         reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
         log.warning("%s on %s failed: %s", method, row.id, reason)
         result = {"status": "failed", "reason": reason}
-    result.update({"wall_minutes": round((time.perf_counter() - start) / 60.0, 2)})
+    minutes = round((time.perf_counter() - start) / 60.0, 2)
+    if rescoring and finished.get("wall_minutes") is not None:
+        result["wall_minutes"] = finished["wall_minutes"]
+        result["refine_wall_minutes"] = minutes
+    else:
+        result["wall_minutes"] = minutes
     return {"id": row.id, "method": method, **result}
+
+
+def refine_key(config: RunConfig) -> str:
+    """The refinement settings a result was scored with (a changed one is scored again)."""
+    from dataclasses import asdict
+
+    return json.dumps(asdict(config.refine), sort_keys=True)
+
+
+def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: RunConfig, calculator=None,
+                  top: int = 5) -> dict:
+    """Refine the method's answer (the calls not yet made) and score it twice: `refined_*` (symmetrised,
+    ranked by the search's backend) and, with a re-ranking backend, `reranked_*`."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from sccop.refine import _structure, ranked, refine
+    from sccop.store import Store
+
+    store = Store(db_path)
+    refine(store, config, calculator=calculator)
+    variants = {"refined": replace(config, refine=replace(config.refine, rerank=None))}
+    if config.refine.rerank:
+        variants["reranked"] = config
+    out: dict = {"refine_settings": refine_key(config), "refine_calls": len(store.rows(refine_call=1))}
+    ref = None
+    if reference is not None:
+        from pymatgen.core import Structure
+
+        try:
+            ref = Structure.from_file(reference)
+        except Exception:  # noqa: BLE001 - scored without it; score() already named the problem
+            ref = None
+    matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
+    for name, variant in variants.items():
+        candidates = ranked(store, variant, top)
+        if not candidates:
+            continue
+        if name == "reranked":
+            candidates = [c for c in candidates if c.rerank_energy is not None] or candidates
+        groups = [c.rerank_spacegroup if name == "reranked" and c.rerank_spacegroup else c.spacegroup for c in candidates]
+        best = candidates[0]
+        energy = best.rerank_energy if name == "reranked" else best.energy
+        out.update({
+            f"{name}_best_energy_per_atom": None if energy is None else round(energy, 6),
+            f"{name}_best_spacegroup": groups[0], f"{name}_spacegroup_match": groups[0] == row.spacegroup,
+            f"{name}_symmetrized": best.symmetrized,
+            f"{name}_top5_spacegroups": " ".join(map(str, groups)),
+            f"{name}_top5_spacegroup_match": row.spacegroup in groups,
+        })
+        if ref is not None:
+            fits = [bool(matcher.fit(_structure(c.atoms), ref)) for c in candidates]
+            out.update({f"{name}_structure_match": fits[0], f"{name}_top5_structure_match": any(fits)})
+    if config.refine.rerank:
+        out["rerank_calls"] = len(store.rows(stage="rerank"))
+    return out
 
 
 def _safe(name: str) -> str:
@@ -252,12 +320,19 @@ def _match_reference(reference: Path, relaxed, unique, best, structures, matcher
     return out
 
 
-RESULT_COLUMNS = [
-    "id", "formula", "nsites", "spacegroup", "category", "method", "status", "reason", "best_energy_per_atom",
+RAW_COLUMNS = [
+    "status", "reason", "best_energy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
-    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_match", "minutes_to_match", "wall_minutes",
+    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_match", "minutes_to_match",
 ]
+VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
+                   "top5_spacegroup_match", "structure_match", "top5_structure_match"]
+RESULT_COLUMNS = (
+    ["id", "formula", "nsites", "spacegroup", "category", "method"] + RAW_COLUMNS + ["wall_minutes"]
+    + [f"refined_{c}" for c in VARIANT_COLUMNS] + ["refine_calls"]
+    + [f"reranked_{c}" for c in VARIANT_COLUMNS] + ["rerank_calls", "refine_wall_minutes", "refine_settings"]
+)
 
 
 def write_results(out: Path, table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> None:
@@ -287,29 +362,46 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} (quartiles {q[0]:.2f}-{q[2]:.2f}, range {values[0]:.2f}-{values[-1]:.2f}, {len(values)} rows)"
 
 
-def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
-    """Counts per category and overall, the calls-to-first-hit ratio, and the rows one method won."""
-    with_reference = any("structure_match" in r for r in results.values())
+VARIANTS = (("", "As relaxed"), ("refined_", "Symmetrised and re-relaxed (sccop.refine)"),
+            ("reranked_", "Symmetrised, then re-ranked by the second backend"))
+
+
+def _counts_table(table: list[BenchRow], results: dict, methods, prefix: str) -> list[str]:
+    """Rows matched per category and overall, for one variant (`prefix` of the result keys)."""
+    with_reference = any(f"{prefix}structure_match" in r for r in results.values())
     keys = [("spacegroup_match", "group top-1"), ("top5_spacegroup_match", "group top-5")]
     if with_reference:
         keys += [("structure_match", "match top-1"), ("top5_structure_match", "match top-5")]
     categories = sorted({r.category for r in table})
-    lines = ["# sccop bench summary", "", f"{len(table)} rows; methods: {', '.join(methods)}.", ""]
     header = "| category | rows | " + " | ".join(f"{m} {label}" for m in methods for _, label in keys) + " |"
-    lines += [header, "|" + "---|" * (2 + len(methods) * len(keys))]
+    lines = [header, "|" + "---|" * (2 + len(methods) * len(keys))]
     for category in categories + ["all"]:
         members = [r for r in table if category in ("all", r.category)]
         cells = []
         for m in methods:
             for key, _ in keys:
                 done = [results.get((r.id, m)) for r in members]
-                done = [d for d in done if d is not None]
+                done = [d for d in done if d is not None and (not prefix or f"{prefix}spacegroup_match" in d)]
                 if "structure" in key:  # only rows with a reference structure count
-                    done = [d for d in done if "structure_match" in d]
-                cells.append(f"{sum(bool(d.get(key)) for d in done)}/{len(done)}")
+                    done = [d for d in done if f"{prefix}structure_match" in d]
+                cells.append(f"{sum(bool(d.get(prefix + key)) for d in done)}/{len(done)}")
         name = "**all**" if category == "all" else category
         lines.append(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
-    lines.append("")
+    return lines + [""]
+
+
+def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
+    """Counts per category and overall (as relaxed, refined, re-ranked), the calls-to-first-hit ratio, and
+    the rows one method won."""
+    lines = ["# sccop bench summary", "", f"{len(table)} rows; methods: {', '.join(methods)}.", ""]
+    for prefix, title in VARIANTS:
+        if prefix and not any(f"{prefix}spacegroup_match" in r for r in results.values()):
+            continue
+        lines += [f"## {title}", ""] + _counts_table(table, results, methods, prefix)
+    refine_calls = {m: sum(int(r.get("refine_calls") or 0) for (i, mm), r in results.items() if mm == m) for m in methods}
+    if any(refine_calls.values()):
+        lines += ["Refinement calls (not counted in the budget): "
+                  + ", ".join(f"{m} {n}" for m, n in refine_calls.items()) + ".", ""]
     if {"sccop", "random"} <= set(methods):
         ratios, ratio_rows = [], []
         for r in table:
@@ -401,24 +493,28 @@ def run_bench(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     calls, minutes = settings.budget()
-    _check_settings(out, {"config": to_dict(replace(base, composition=None, atoms=None, formula_units=None)),
+    recorded = to_dict(replace(base, composition=None, atoms=None, formula_units=None))
+    recorded.pop("refine", None)  # may change: finished pairs are then refined and scored again
+    _check_settings(out, {"config": recorded,
                           "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}, force)
     ledger = out / "results.jsonl"
     results = _load_results(ledger)
     # Finished pairs are skipped; failed ones run again (a lost worker, a fixed input), resuming their own
     # databases, so no backend call is repeated.
-    todo = [(row, m) for row in table for m in settings.methods if results.get((row.id, m), {}).get("status") != "ok"]
+    key = refine_key(base)
+    todo = [(row, m) for row in table for m in settings.methods
+            if results.get((row.id, m), {}).get("status") != "ok" or results[(row.id, m)].get("refine_settings") != key]
     if len(todo) < len(table) * len(settings.methods):
         log.info("%d of %d row-method pairs already finished", len(table) * len(settings.methods) - len(todo),
                  len(table) * len(settings.methods))
     executor = make_executor(ExecutionConfig(workers=settings.workers))
     task = partial(_task, out=out, calculator=calculator, cif_dir=settings.cif_dir, force=force)
-    items = [(row, m, row_config(base, row, settings)) for row, m in todo]
+    items = [(row, m, row_config(base, row, settings), results.get((row.id, m))) for row, m in todo]
     try:
         with tqdm(total=len(table) * len(settings.methods), initial=len(table) * len(settings.methods) - len(todo),
                   desc="bench", unit="row-method", disable=not progress) as bar:
             for k, result in executor.map(task, items):
-                row, method, _ = items[k]
+                row, method = items[k][:2]
                 if isinstance(result, BaseException):  # the worker was lost even after retries
                     result = {"id": row.id, "method": method, "status": "failed", "reason": f"task lost: {describe_error(result)}"}
                 results[(row.id, method)] = result
@@ -434,8 +530,9 @@ def run_bench(
 
 
 def _task(item, out: Path, calculator, cif_dir, force):
-    row, method, config = item
-    return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator, force=force)
+    row, method, config, finished = item
+    return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator, force=force,
+                    finished=finished)
 
 
 def _brief(result: dict) -> str:

@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--budget-calls", type=int, help="backend calls per row and method (default 150)")
     budget.add_argument("--budget-minutes", type=float, help="minutes per row and method")
     p.add_argument("--backend", help="energy backend (default chgnet)")
+    p.add_argument("--rerank", help="second backend that re-ranks each method's final candidates, e.g. sevennet "
+                   "(scored as reranked_*; may be added to a finished bench, which then re-scores without searching again)")
+    p.add_argument("--rerank-model", help="model of the re-ranking backend, e.g. 7net-l3i5")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="row-method pairs run at once on a local Dask cluster")
     p.add_argument("--config", help="TOML file with base settings (sampler, backend, relax, search ...)")
@@ -44,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         data.setdefault("backend", {})["name"] = parse_backend(args.backend).value
     if args.seed is not None:
         data["seed"] = args.seed
+    if args.rerank:
+        data.setdefault("refine", {})["rerank"] = parse_backend(args.rerank).value
+    if args.rerank_model:
+        data.setdefault("refine", {})["rerank_model"] = args.rerank_model
     base = from_dict(data)
     table = read_table(args.table, rows=args.rows, ids=args.ids)
     settings = BenchSettings(
