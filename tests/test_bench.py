@@ -93,7 +93,7 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     for method in ("sccop", "random"):
         good = results[("mp-30", method)]
         assert good["refined_spacegroup_match"] and good["refined_structure_match"] and "reranked_spacegroup_match" not in good
-    assert "## Symmetrised and re-relaxed" in summary and "## Re-ranked" not in summary
+    assert "## Symmetrised and re-relaxed" in summary and "re-ranked by" not in summary
 
     # Rerun: finished pairs do not run again; the failed ones are tried again (and fail the same way).
     ledger = (out / "results.jsonl").read_text()
@@ -117,7 +117,7 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
         db = Store(out / "rows" / "mp-30" / method / f"{method}.db")
         assert len(db.rows(backend_call=1)) == calls[method] and 1 <= len(db.rows(stage="rerank")) <= 2
         result = reranked[("mp-30", method)]
-        assert result["rerank_calls"] == len(db.rows(stage="rerank")) and "reranked_spacegroup_match" in result
+        assert 1 <= result["rerank_calls"] <= 2 and "reranked_spacegroup_match" in result
         assert strip(result)["calls"] == results[("mp-30", method)]["calls"]
     assert "## Symmetrised, then re-ranked" in (out / "summary.md").read_text()
     # Other settings on the same folder are refused.

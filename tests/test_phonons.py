@@ -68,3 +68,23 @@ def test_cli_phonons_writes_csv_plots_and_report_section(tmp_path, capsys):
     page = (out / "report.html").read_text()
     assert "Dynamical stability" in page and page.count("data:image/png;base64") >= 2
     assert main(["phonons", str(tmp_path / "nothing")]) == 2
+
+
+def test_phonons_of_a_reranked_structure_use_the_reranking_backend(tmp_path):
+    from sccop.config import RefineConfig
+    from sccop.phonons import phonons_of_run
+    from sccop.refine import refine
+    from sccop.search import write_outputs
+    from sccop.store import Store
+    from sccop.testing import put_relaxed
+
+    out = tmp_path / "run"
+    out.mkdir()
+    config = RunConfig(composition="Cu", backend=BackendConfig(name="lj"), refine=RefineConfig(symmetrize=False, rerank="emt"))
+    (out / "config.toml").write_text(tomli_w.dumps(to_dict(config)))
+    store = Store(out / "sccop.db")
+    put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.5), -0.01, calls=1)
+    write_outputs(store, out, 10, refine(store, config), rerank="emt")
+    rows = phonons_of_run(out, 1, progress=False)
+    assert rows[0]["uid"] == "rerank:emt:relax:fcc" and rows[0]["backend"] == "emt"
+    assert rows[0]["status"] == "ok" and rows[0]["imaginary"] is False  # EMT's fcc copper is a minimum

@@ -106,3 +106,26 @@ def test_duplicates_merged_and_rerank_reorders_a_planted_pair(tmp_path):
     assert float(lines[1]["rerank_above_best"]) > 0 and float(lines[0]["above_best"]) == pytest.approx(0.1)
     assert lines[1]["copies"] == "2" and summary[0]["spacegroup"] == 225
     assert sorted(p.name for p in (tmp_path / "best").iterdir())[0].startswith("01_Cu_225")
+
+
+def test_failed_rerank_is_recorded_and_a_missing_reranker_is_one_clear_error(tmp_path, monkeypatch):
+    from sccop.errors import SccopInputError
+    from sccop.testing import RaisingCalculator
+
+    store = Store(tmp_path / "run.db")
+    put_relaxed(store, "relax:bcc", bulk("Cu", "bcc", a=2.87), -1.0)
+    put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.61), -0.9)
+    config = RunConfig(composition="Cu", backend=BackendConfig(name="emt"),
+                       refine=RefineConfig(symmetrize=False, rerank="emt"))
+    final = refine(store, config, rerank_calculator=RaisingCalculator())
+    assert [c.source for c in final] == ["relax:bcc", "relax:fcc"]  # the first backend's order stands
+    assert all(c.rerank_energy is None and "boom" in c.rerank_reason for c in final)
+    write_outputs(store, tmp_path, 10, final, rerank="emt")
+    with open(tmp_path / "summary.csv") as fh:
+        assert all("boom" in line["rerank_reason"] for line in csv.DictReader(fh))
+    monkeypatch.delenv("ASE_VASP_COMMAND", raising=False)
+    monkeypatch.delenv("VASP_COMMAND", raising=False)
+    vasp = replace(config, refine=RefineConfig(symmetrize=False, rerank="vasp"))
+    with pytest.raises(SccopInputError, match="re-ranking backend vasp is unavailable"):
+        refine(store, vasp)
+    assert not store.rows(stage="rerank", backend="vasp")  # no failed row per candidate

@@ -56,6 +56,8 @@ def test_search_end_to_end(tmp_path):
     with open(out / "summary.csv") as fh:
         summary = list(csv.DictReader(fh))
     assert summary[0]["rank"] == "1" and float(summary[0]["above_best"]) == 0.0
+    assert summary[0]["uid"] == result.candidates[0].uid
+    assert result.best_energy == pytest.approx(min([lowest] + [float(r["energy_per_atom"]) for r in summary]), abs=1e-6)
     assert float(summary[0]["energy_per_atom"]) == pytest.approx(result.best_energy, abs=1e-6)
     energies = [float(r["energy_per_atom"]) for r in summary]
     assert energies == sorted(energies)
@@ -149,8 +151,10 @@ def test_cli_search_with_a_toml_config(tmp_path, capsys):
     # Re-ranking added to the finished run: a plain resume that relaxes the top 2 with the second backend.
     args = ["search", "CuAu", "--config", str(tmp_path / "run.toml"), "--out", str(out), "--quiet",
             "--rerank", "lj", "--rerank-top", "2"]
+    calls = connect(out / "sccop.db").count(backend_call=1)
     assert main(args) == 0
-    assert "(lj: " in capsys.readouterr().out
+    assert "(lj: space group" in capsys.readouterr().out
+    assert connect(out / "sccop.db").count(backend_call=1) == calls  # no search call was made again
     with open(out / "summary.csv") as fh:
         lines = list(csv.DictReader(fh))
     assert [line["rerank_backend"] for line in lines[:2]] == ["lj", "lj"]

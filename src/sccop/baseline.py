@@ -117,7 +117,7 @@ def random_search(
         store.metadata = {**store.metadata, "seconds": minutes() * 60.0}
         bar.update(len(rows))
     bar.close()
-    energies = [r.energy_per_atom for r in store.rows(status="ok")]
+    energies = [r.energy_per_atom for r in store.rows(backend_call=1, status="ok")]
     return BaselineResult(out=out, calls=calls, best_energy=min(energies, default=None), stopped=stopped)
 
 

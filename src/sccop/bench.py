@@ -166,12 +166,17 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                 random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator,
                               force=force)
             result = score(db, row, reference)
-        if result.get("status") == "ok":
-            result.update(score_refined(db, row, reference, config, calculator=calculator))
     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
         reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
         log.warning("%s on %s failed: %s", method, row.id, reason)
         result = {"status": "failed", "reason": reason}
+    if result.get("status") == "ok":
+        try:
+            result.update(score_refined(db, row, reference, config, calculator=calculator))
+        except Exception as exc:  # noqa: BLE001 - the raw scores stand; the pair is refined again next time
+            reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
+            log.warning("refining %s on %s failed: %s", method, row.id, reason)
+            result["refine_reason"] = reason
     minutes = round((time.perf_counter() - start) / 60.0, 2)
     if rescoring and finished.get("wall_minutes") is not None:
         result["wall_minutes"] = finished["wall_minutes"]
@@ -202,7 +207,7 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
     variants = {"refined": replace(config, refine=replace(config.refine, rerank=None))}
     if config.refine.rerank:
         variants["reranked"] = config
-    out: dict = {"refine_settings": refine_key(config), "refine_calls": len(store.rows(refine_call=1))}
+    out: dict = {"refine_settings": refine_key(config), "refine_calls": len(store.rows(stage="refine"))}
     ref = None
     if reference is not None:
         from pymatgen.core import Structure
@@ -214,11 +219,15 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
     for name, variant in variants.items():
         candidates = ranked(store, variant, top)
+        structures = [c.atoms for c in candidates]
+        if name == "reranked":  # as the second backend relaxed them; those it could not are left out
+            candidates = [c for c in candidates if c.rerank_energy is not None]
+            structures = [store.get(c.rerank_uid).toatoms() for c in candidates]
+            if not candidates:
+                out["rerank_reason"] = "no candidate was re-ranked"
         if not candidates:
             continue
-        if name == "reranked":
-            candidates = [c for c in candidates if c.rerank_energy is not None] or candidates
-        groups = [c.rerank_spacegroup if name == "reranked" and c.rerank_spacegroup else c.spacegroup for c in candidates]
+        groups = [c.rerank_spacegroup if name == "reranked" else c.spacegroup for c in candidates]
         best = candidates[0]
         energy = best.rerank_energy if name == "reranked" else best.energy
         out.update({
@@ -229,10 +238,13 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
             f"{name}_top5_spacegroup_match": row.spacegroup in groups,
         })
         if ref is not None:
-            fits = [bool(matcher.fit(_structure(c.atoms), ref)) for c in candidates]
+            fits = [bool(matcher.fit(_structure(a), ref)) for a in structures]
             out.update({f"{name}_structure_match": fits[0], f"{name}_top5_structure_match": any(fits)})
     if config.refine.rerank:
-        out["rerank_calls"] = len(store.rows(stage="rerank"))
+        from sccop.refine import _rerank_name
+
+        prefix = f"rerank:{_rerank_name(config)}:"
+        out["rerank_calls"] = sum(r.uid.startswith(prefix) for r in store.rows(stage="rerank"))
     return out
 
 
@@ -331,7 +343,8 @@ VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match"
 RESULT_COLUMNS = (
     ["id", "formula", "nsites", "spacegroup", "category", "method"] + RAW_COLUMNS + ["wall_minutes"]
     + [f"refined_{c}" for c in VARIANT_COLUMNS] + ["refine_calls"]
-    + [f"reranked_{c}" for c in VARIANT_COLUMNS] + ["rerank_calls", "refine_wall_minutes", "refine_settings"]
+    + [f"reranked_{c}" for c in VARIANT_COLUMNS] + ["rerank_calls", "refine_wall_minutes", "refine_reason", "rerank_reason",
+                                                    "refine_settings"]
 )
 
 
@@ -488,6 +501,10 @@ def run_bench(
         settings.budget_minutes is not None and settings.budget_minutes <= 0
     ):
         raise SccopInputError("the budget must be positive")
+    if base.refine.rerank:
+        from sccop.backends import parse_backend
+
+        parse_backend(base.refine.rerank)
     if settings.cif_dir and not Path(settings.cif_dir).is_dir():
         raise SccopInputError(f"--cif-dir {settings.cif_dir} is not a folder")
     out = Path(out)

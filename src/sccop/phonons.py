@@ -19,7 +19,7 @@ import numpy as np
 from ase import Atoms
 
 from sccop.config import BackendConfig, RelaxConfig
-from sccop.relax import relax, single_points
+from sccop.relax import enthalpy_per_atom, relax, single_points
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PhononResult:
     """`min_frequency`: the lowest frequency (THz) over the mesh and the band path; `imaginary`: below
-    -threshold. `bands`: distances, frequencies and labels per segment; `dos`: frequency points and DOS."""
+    -threshold; `energy_per_atom`: after the tight relaxation (enthalpy under pressure). `bands`: distances, frequencies and labels per segment; `dos`: frequency points and DOS."""
 
     status: str
     reason: str | None = None
@@ -79,7 +79,7 @@ def phonons(
         result = relax(atoms, backend, tight, calculator=calculator)
         if not result.ok:
             return PhononResult(status="failed", reason=f"tight relaxation failed: {result.reason}", atoms=atoms)
-        atoms, energy = result.atoms, result.energy_per_atom
+        atoms, energy = result.atoms, enthalpy_per_atom(result, relax_config.pressure)
     atoms = atoms.copy()
     atoms.calc = None
     reps = supercell_for(atoms, min_length)
@@ -196,6 +196,7 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
     from sccop.backends import parse_backend
     from sccop.config import from_dict
     from sccop.errors import SccopInputError
+    from sccop.refine import rerank_backend
     from sccop.store import Store
 
     out = Path(out)
@@ -208,18 +209,26 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
     folder = out / "phonons"
     folder.mkdir(exist_ok=True)
     rows = []
+    csv_path = folder / "phonons.csv"
     for line in tqdm(summary, desc="phonons", unit="structure", disable=not progress):
         uid, chosen = line["uid"], config.backend
         if line.get("rerank_energy_per_atom") and config.refine.rerank:
             uid = f"rerank:{line['rerank_backend']}:{line['uid']}"
-            chosen = replace(config.backend, name=parse_backend(config.refine.rerank).value, model=config.refine.rerank_model)
+            chosen = rerank_backend(config)
         if backend:
-            chosen = replace(config.backend, name=parse_backend(backend).value,
-                             model=config.backend.model if parse_backend(backend).value == config.backend.name else None)
-        atoms = store.get(uid).toatoms()
-        result = phonons(atoms, chosen, calculator=calculator, relax_config=config.relax, **options)
+            name = parse_backend(backend).value
+            model = {config.backend.name: config.backend.model}
+            if config.refine.rerank:
+                model.setdefault(parse_backend(config.refine.rerank).value, config.refine.rerank_model)
+            chosen = replace(config.backend, name=name, model=model.get(name))
         stem = f"{int(line['rank']):02d}_{line['formula']}_{line['spacegroup']}"
         plot = ""
+        try:
+            result = phonons(store.get(uid).toatoms(), chosen, calculator=calculator, relax_config=config.relax, **options)
+        except Exception as exc:  # noqa: BLE001 - one structure's failure must not lose the others
+            from sccop.relax import describe_error
+
+            result = PhononResult(status="failed", reason=describe_error(exc))
         if result.status == "ok":
             import matplotlib.pyplot as plt
 
@@ -231,16 +240,16 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
             log.warning("phonons of %s failed: %s", uid, result.reason)
         rows.append({
             "rank": line["rank"], "uid": uid, "formula": line["formula"], "spacegroup": line["spacegroup"],
-            "backend": chosen.name, "status": result.status, "reason": result.reason or "",
-            "imaginary": "" if result.imaginary is None else result.imaginary,
+            "backend": chosen.name + (f" {chosen.model}" if chosen.model else ""), "status": result.status,
+            "reason": result.reason or "", "imaginary": "" if result.imaginary is None else result.imaginary,
             "min_frequency_thz": "" if result.min_frequency is None else round(result.min_frequency, 4),
             "energy_per_atom": "" if result.energy_per_atom is None else round(result.energy_per_atom, 6),
             "supercell": "x".join(map(str, result.supercell)), "displacements": result.displacements, "plot": plot,
         })
-    with open(folder / "phonons.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=PHONON_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+        with open(csv_path, "w", newline="") as fh:  # after every structure: an interruption keeps the rest
+            writer = csv.DictWriter(fh, fieldnames=PHONON_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
     return rows
 
 

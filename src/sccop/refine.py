@@ -180,7 +180,8 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
     from sccop.search import _spacegroup
 
     cfg = config.refine
-    candidates = raw_candidates(store, max(cfg.top, cfg.rerank_top, top or 0))
+    # The same pool whatever `top` is, so that refine() and every later ranked() agree on the candidates.
+    candidates = raw_candidates(store, max(cfg.top, cfg.rerank_top, config.search.top))
     if cfg.symmetrize:
         for c in candidates[: cfg.top]:
             raw_order = point_group_order(c.atoms)
@@ -224,6 +225,25 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
         for rank, c in enumerate(candidates, 1):
             c.rank = rank
     return candidates[:top] if top else candidates
+
+
+def rerank_backend(config: RunConfig):
+    """The BackendConfig of the re-ranking backend: the search's settings with the other name and model."""
+    from sccop.backends import parse_backend
+
+    return replace(config.backend, name=parse_backend(config.refine.rerank).value, model=config.refine.rerank_model)
+
+
+def _check_available(backend, atoms: Atoms) -> None:
+    """Build the backend's calculator once, so that a missing binary, pseudopotential or model is one
+    clear error instead of a failed row per candidate."""
+    from sccop.backends import BackendUnavailable, make_calculator
+    from sccop.errors import SccopInputError
+
+    try:
+        make_calculator(backend, atoms)
+    except BackendUnavailable as exc:
+        raise SccopInputError(f"re-ranking backend {backend.name} is unavailable: {exc}") from None
 
 
 def _rerank_name(config: RunConfig) -> str:
@@ -283,12 +303,12 @@ def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None,
         if made:
             log.info("refinement: %d symmetrised versions re-relaxed under FixSymmetry", made)
     if cfg.rerank:
-        from sccop.backends import parse_backend
-
-        backend = replace(config.backend, name=parse_backend(cfg.rerank).value, model=cfg.rerank_model)
+        backend = rerank_backend(config)
         name = _rerank_name(config)
-        items = [(f"rerank:{name}:{c.uid}", c.atoms, {"parent": c.uid, "round": c.round})
+        items = [(f"rerank:{name}:{c.uid}", c.atoms, {"parent": c.uid, "round": c.round, "model": cfg.rerank_model})
                  for c in ranked(store, replace(config, refine=replace(cfg, rerank=None)))[: cfg.rerank_top]]
+        if rerank_calculator is None and any(uid not in store for uid, _, _ in items):
+            _check_available(backend, items[0][1])
         made = _relax_rows(store, items, backend, config.relax, rerank_calculator, config.search.chunk, "rerank",
                            f"re-ranking ({name})", progress, pressure)
         if made:

@@ -246,7 +246,9 @@ def write_report(out: str | Path, top: int = 6) -> Path:
         ["structures stored", len(rows)],
         ["backend calls (failed)", f"{len(calls)} ({len(failed)})"],
         ["minutes from first to last row", f"{minutes:.1f}"],
-        ["best energy (eV/atom)", summary[0]["energy_per_atom"] if summary else "-"],
+        ["lowest energy (eV/atom)", min((float(r["energy_per_atom"]) for r in summary), default="-")],
+        ["refinement / re-ranking relaxations", f"{sum(r.get('stage') == 'refine' for r in rows)} / "
+                                                f"{sum(r.get('stage') == 'rerank' for r in rows)}"],
         ["sccop version", meta.get("version", "?")],
     ]
     parts = [f"<h1>sccop search: {html.escape(str(config.get('composition', out.name)))}</h1>",

@@ -54,7 +54,7 @@ class SearchResult:
     out: Path
     rounds: int
     calls: int
-    best_energy: float | None
+    best_energy: float | None  # the lowest energy per atom relaxed (the first backend's)
     stopped: str  # rounds, budget, time or converged
     history: list[float | None] = field(default_factory=list)
     candidates: list = field(default_factory=list)  # the final structures (sccop.refine.Candidate), ranked
@@ -111,6 +111,10 @@ class Search:
         if atoms is None and units is None:
             atoms = (1, max(8, self.composition.atoms_per_formula))
         self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
+        if config.refine.rerank:
+            from sccop.backends import parse_backend
+
+            parse_backend(config.refine.rerank)  # a misspelt re-ranker fails now, not after the search
         self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
         prepare_directory(config, self.out, force)
         self.store = Store(self.out / "sccop.db")
@@ -465,8 +469,13 @@ class Search:
             self.relaxed.setdefault(row.uid, row.energy_per_atom)
         candidates = []
         if self.relaxed:
-            candidates = self.finish()
-        best = candidates[0].energy if candidates else min(self.relaxed.values(), default=None)
+            try:
+                candidates = self.finish()
+            except SccopInputError:
+                raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
+            except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
+                log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
+        best = min([c.energy for c in candidates] + list(self.relaxed.values()), default=None)
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
                             history=history, candidates=candidates)
 

@@ -76,6 +76,8 @@ def resolve(args: argparse.Namespace):
             data["search"][key] = getattr(args, option)
     if getattr(args, "rerank", None):
         data["refine"]["rerank"] = parse_backend(args.rerank).value
+    elif data["refine"].get("rerank"):
+        data["refine"]["rerank"] = parse_backend(data["refine"]["rerank"]).value
     for option in ("rerank_model", "rerank_top"):
         if getattr(args, option, None) is not None:
             data["refine"][option] = getattr(args, option)
@@ -100,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         top = result.candidates[0]
         best = f"best: space group {top.spacegroup}, {top.energy:.4f} eV/atom"
         if top.rerank_energy is not None:
-            best += f" ({config.refine.rerank}: {top.rerank_energy:.4f} eV/atom)"
+            name = config.refine.rerank + (f" {config.refine.rerank_model}" if config.refine.rerank_model else "")
+            best += f" ({name}: space group {top.rerank_spacegroup}, {top.rerank_energy:.4f} eV/atom)"
     else:
         best = "no structure relaxed" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"
     print(
