@@ -3,7 +3,6 @@
 import csv
 
 import numpy as np
-import pytest
 import tomli_w
 from ase import Atoms
 from ase.build import bulk
