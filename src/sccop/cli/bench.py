@@ -1,8 +1,10 @@
 """Benchmark sccop search against random symmetric search (sample, relax everything, keep the lowest) on
 a CSPBench-format table: per row and method the best structure's space group against the row's, the
 top-5, StructureMatcher success against <material_id>.cif or <full_formula>.cif in --cif-dir, and the
-backend calls and minutes until the first hit. Writes DIR/results.csv and DIR/summary.md; running it
-again skips the finished rows. The reference structures are read only for scoring.
+backend calls and minutes until the first hit. Each method's answer is then refined (symmetrise and
+re-relax, duplicates merged; re-ranked with --rerank) and scored again, as relaxed, symmetrised and
+re-ranked, in the same run. Writes DIR/results.csv and DIR/summary.md; running it again skips the
+finished rows. The reference structures are read only for scoring.
 """
 
 from __future__ import annotations
