@@ -225,3 +225,21 @@ def test_duplicate_ids_are_refused(tmp_path):
     with pytest.raises(SccopInputError, match="ids must be unique"):
         read_table(index)
     assert [r.id for r in read_table(index, rows="1")] == ["Cu"]
+
+
+def test_a_search_hit_is_found_at_its_label(tmp_path):
+    """The hit came from a label made at call 1 and relaxed at call 3: calls_to_hit 3, found at 1."""
+    store = Store(tmp_path / "x.db")
+    rows = []
+    for uid, atoms, e, k, stage, parent in (("label:a", bulk("Cu", "fcc", a=3.7), -3.3, 1, "label", None),
+                                            ("relax:b", bulk("Cu", "bcc", a=2.87), -3.0, 2, "relax", "label:q"),
+                                            ("relax:label:a", bulk("Cu", "fcc", a=3.6), -3.5, 3, "relax", "label:a")):
+        atoms = atoms.copy()
+        atoms.calc = SinglePointCalculator(atoms, energy=e * len(atoms))
+        rows.append((uid, atoms, {}, {"stage": stage, "status": "ok", "energy_per_atom": e, "backend_call": 1,
+                                      "calls": k, "parent": parent}))
+    store.put_many(rows)
+    result = score(tmp_path / "x.db", BenchRow("mp-30", "Cu", 1, 225, "toy"), None)
+    assert result["calls_to_hit"] == 3 and result["calls_to_hit_found"] == 1
+    bcc = score(tmp_path / "x.db", BenchRow("mp-13", "Cu", 1, 229, "toy"), None)
+    assert bcc["calls_to_hit"] == 2 and bcc["calls_to_hit_found"] == 2  # its parent is not in the database
