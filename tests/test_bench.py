@@ -120,6 +120,12 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
         assert 1 <= result["rerank_calls"] <= 2 and "reranked_spacegroup_match" in result
         assert strip(result)["calls"] == results[("mp-30", method)]["calls"]
     assert "## Symmetrised, then re-ranked" in (out / "summary.md").read_text()
+    # --rescore: every finished pair is scored again from its database; nothing is searched or relaxed.
+    rows_before = {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db")) for m in ("sccop", "random")}
+    again = run_bench(table, reranking, settings, out, progress=False, rescore=True)
+    wall = lambda r: {k: v for k, v in r.items() if "wall_minutes" not in k}  # noqa: E731
+    assert {k: wall(v) for k, v in again.items()} == {k: wall(v) for k, v in reranked.items()}
+    assert {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db")) for m in ("sccop", "random")} == rows_before
     # Other settings on the same folder are refused.
     with pytest.raises(SccopInputError, match="budget_calls: 10 -> 12"):
         run_bench(table, base_config(), BenchSettings(budget_calls=12, cif_dir=str(cifs)), out, progress=False)

@@ -145,7 +145,8 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
     """Run one method on one row, refine its answer (sccop.refine: symmetrise and re-relax, re-rank when
     configured) and score it against the row (and `reference`, a structure file, when given); never
     raises: a failure is a result with its reason. `finished`: this pair's earlier result, whose method
-    run is then not repeated (only the refinement and the refined scores are brought up to date)."""
+    run is then not repeated: the pair is scored again from its database (and refined, if the refinement
+    settings changed)."""
     from sccop.baseline import random_search
     from sccop.search import Search
 
@@ -156,16 +157,14 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
         if method not in METHODS:
             raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
         db = folder / ("sccop.db" if method == "sccop" else "random.db")
-        if rescoring:
-            result = {k: v for k, v in finished.items() if k in RAW_COLUMNS}
-        else:
+        if not rescoring:
             if method == "sccop":
                 Search(config, folder, force=force, progress=False, calculator=calculator).run()
             else:
                 calls, minutes = config.search.budget_calls, config.search.budget_minutes
                 random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator,
                               force=force)
-            result = score(db, row, reference)
+        result = score(db, row, reference)
     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
         reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
         log.warning("%s on %s failed: %s", method, row.id, reason)
@@ -337,7 +336,7 @@ def _match_reference(reference: Path, relaxed, unique, best, structures, matcher
     return out
 
 
-RAW_COLUMNS = [
+RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "status", "reason", "best_energy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
@@ -494,9 +493,11 @@ def run_bench(
     force: bool = False,
     progress: bool = True,
     calculator=None,
+    rescore: bool = False,
 ) -> dict[tuple[str, str], dict]:
     """Run every (row, method) of `table` not finished yet; returns their results (finished before and now).
-    results.csv and summary.md cover `table` (the rows asked for this time)."""
+    results.csv and summary.md cover `table` (the rows asked for this time). `rescore`: score the finished
+    pairs again from their databases (after a change in scoring), without running their methods."""
     from functools import partial
 
     from tqdm import tqdm
@@ -532,7 +533,7 @@ def run_bench(
     # databases, so no backend call is repeated.
     key = refine_key(base)
     todo = [(row, m) for row in table for m in settings.methods
-            if results.get((row.id, m), {}).get("status") != "ok" or results[(row.id, m)].get("refine_settings") != key]
+            if rescore or results.get((row.id, m), {}).get("status") != "ok" or results[(row.id, m)].get("refine_settings") != key]
     if len(todo) < len(table) * len(settings.methods):
         log.info("%d of %d row-method pairs already finished", len(table) * len(settings.methods) - len(todo),
                  len(table) * len(settings.methods))

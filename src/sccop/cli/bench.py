@@ -33,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML file with base settings (sampler, backend, relax, search ...)")
     p.add_argument("--out", required=True, help="benchmark directory (an existing one is resumed)")
     p.add_argument("--force", action="store_true", help="resume DIR even though the settings changed")
+    p.add_argument("--rescore", action="store_true",
+                   help="score the finished pairs again from their databases (no search is run again)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
 
 
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         budget_calls=args.budget_calls, budget_minutes=args.budget_minutes,
         workers=args.workers, cif_dir=args.cif_dir,
     )
-    results = run_bench(table, base, settings, args.out, force=args.force, progress=not args.quiet)
+    results = run_bench(table, base, settings, args.out, force=args.force, progress=not args.quiet, rescore=args.rescore)
     print((Path(args.out) / "summary.md").read_text())
     failed = sum(r.get("status") != "ok" for r in results.values())
     if failed:
