@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from ase import Atoms
 
 from sccop.config import RunConfig
-from sccop.relax import enthalpy_per_atom, relax_many
+from sccop.relax import enthalpy_per_atom
 
 log = logging.getLogger(__name__)
 
@@ -254,17 +254,27 @@ def _rerank_name(config: RunConfig) -> str:
 
 
 def _relax_rows(store, items, backend, relax_config, calculator, chunk: int, stage: str, desc: str, progress: bool,
-                pressure: float) -> int:
-    """Relax (uid, atoms, values) items not yet in the store, writing rows chunk by chunk; returns calls made."""
+                pressure: float, executor=None) -> int:
+    """Relax (uid, atoms, values) items not yet in the store, writing rows chunk by chunk (on `executor`'s
+    workers when given, e.g. the search's Dask cluster); returns the calls made."""
+    from functools import partial
+
     from tqdm import tqdm
 
-    from sccop.search import _spacegroup
+    from sccop.execution import InProcess
+    from sccop.relax import EnergyResult, describe_error
+    from sccop.search import _call_chunk, _spacegroup
 
     todo = [item for item in items if item[0] not in store]
     chunks = [todo[k : k + max(1, chunk)] for k in range(0, len(todo), max(1, chunk))]
+    call = partial(_call_chunk, "relax", backend, relax_config, calculator)
+    executor = executor or InProcess()
     with tqdm(total=len(todo), desc=desc, unit="structure", disable=not progress or not todo, leave=False) as bar:
-        for part in chunks:
-            results = relax_many([a for _, a, _ in part], backend, relax_config, calculator=calculator)
+        for k, results in executor.map(call, [[a for _, a, _ in part] for part in chunks]):
+            part = chunks[k]
+            if isinstance(results, BaseException):  # the task was lost even after its retries
+                results = [EnergyResult(status="failed", atoms=a, reason=f"task lost: {describe_error(results)}")
+                           for _, a, _ in part]
             rows = []
             for (uid, _, values), result in zip(part, results):
                 energy = enthalpy_per_atom(result, pressure)
@@ -283,11 +293,12 @@ def _relax_rows(store, items, backend, relax_config, calculator, chunk: int, sta
 
 
 def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None, progress: bool = False,
-           top: int | None = None) -> list[Candidate]:
+           top: int | None = None, executor=None) -> list[Candidate]:
     """Symmetrise and re-relax the best relaxations, re-rank with the second backend when configured
     (calls already in the store are not repeated), and return the final candidates (see `ranked`).
 
-    `calculator` / `rerank_calculator`: ASE calculators used instead of the two backends (tests).
+    `calculator` / `rerank_calculator`: ASE calculators used instead of the two backends (tests);
+    `executor`: where the relaxations run (sccop.execution; default this process).
     """
     cfg = config.refine
     pressure = config.relax.pressure
@@ -299,7 +310,7 @@ def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None,
                                                                    "target_spacegroup": number}))
         fixed = replace(config.relax, fix_symmetry=True, symprec=min(config.relax.symprec, 0.01))
         made = _relax_rows(store, items, config.backend, fixed, calculator, config.search.chunk, "refine",
-                           f"symmetrising ({config.backend.name})", progress, pressure)
+                           f"symmetrising ({config.backend.name})", progress, pressure, executor)
         if made:
             log.info("refinement: %d symmetrised versions re-relaxed under FixSymmetry", made)
     if cfg.rerank:
@@ -310,7 +321,7 @@ def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None,
         if rerank_calculator is None and any(uid not in store for uid, _, _ in items):
             _check_available(backend, items[0][1])
         made = _relax_rows(store, items, backend, config.relax, rerank_calculator, config.search.chunk, "rerank",
-                           f"re-ranking ({name})", progress, pressure)
+                           f"re-ranking ({name})", progress, pressure, executor)
         if made:
             log.info("re-ranking: %d candidates relaxed with %s", made, name)
     return ranked(store, config, top)

@@ -461,20 +461,24 @@ class Search:
                     pass
             history.append(min(self.relaxed.values(), default=None))
             log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.calls, self.minutes())
+        except BaseException:
+            self.executor.close()
+            raise
+        self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
+        candidates = []
+        try:
+            write_outputs(self.store, self.out, cfg.top)  # the relaxed answer first: refinement may fail
+            for row in self.store.rows(stage="relax", status="ok"):  # those of earlier budgets included
+                self.relaxed.setdefault(row.uid, row.energy_per_atom)
+            if self.relaxed:
+                try:
+                    candidates = self.finish()
+                except SccopInputError:
+                    raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
+                except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
+                    log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
         finally:
             self.executor.close()
-        self.store.metadata = {**self.store.metadata, "seconds": self.minutes() * 60.0}
-        write_outputs(self.store, self.out, cfg.top)  # the relaxed answer first: refinement may fail
-        for row in self.store.rows(stage="relax", status="ok"):  # those of earlier budgets included
-            self.relaxed.setdefault(row.uid, row.energy_per_atom)
-        candidates = []
-        if self.relaxed:
-            try:
-                candidates = self.finish()
-            except SccopInputError:
-                raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
-            except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
-                log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
         best = min([c.energy for c in candidates] + list(self.relaxed.values()), default=None)
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.calls, best_energy=best, stopped=stopped,
                             history=history, candidates=candidates)
@@ -485,7 +489,7 @@ class Search:
 
         cfg = self.config
         candidates = refine(self.store, cfg, calculator=self.calculator, rerank_calculator=self.rerank_calculator,
-                            progress=self.progress, top=cfg.search.top)
+                            progress=self.progress, top=cfg.search.top, executor=self.executor)
         write_outputs(self.store, self.out, cfg.search.top, candidates,
                       rerank=_rerank_name(cfg) if cfg.refine.rerank else None)
         return candidates
