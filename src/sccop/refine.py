@@ -67,9 +67,10 @@ def _matcher():
     return StructureMatcher()
 
 
-def merge_duplicates(items: list, structure_of, matcher=None) -> list[list]:
+def merge_duplicates(items: list, structure_of, matcher=None, limit: int | None = None) -> list[list]:
     """Groups of equivalent items (StructureMatcher), in the order of their first member; `items` should
-    come lowest energy first, so each group's first member is its lowest."""
+    come lowest energy first, so each group's first member is its lowest. `limit`: most groups; later
+    items only join the groups already there."""
     matcher = matcher or _matcher()
     groups: list[list] = []
     reps: list = []
@@ -80,8 +81,9 @@ def merge_duplicates(items: list, structure_of, matcher=None) -> list[list]:
                 group.append(item)
                 break
         else:
-            groups.append([item])
-            reps.append(s)
+            if limit is None or len(groups) < limit:
+                groups.append([item])
+                reps.append(s)
     return groups
 
 
@@ -140,21 +142,7 @@ def choose_version(raw_energy: float, raw_order: int, versions: list[tuple[str, 
 def _relaxed_groups(store, top: int | None) -> list[list]:
     """Duplicate groups of the ok relaxations, lowest first (at most `top` groups when given)."""
     rows = sorted(store.rows(stage="relax", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
-    matcher = _matcher()
-    groups: list[list] = []
-    reps: list = []
-    for row in rows:
-        s = _structure(row.toatoms())
-        for group, rep in zip(groups, reps):
-            if matcher.fit(s, rep):
-                group.append(row)
-                break
-        else:
-            if top is not None and len(groups) == top:
-                continue  # beyond the top: only counted as a copy when it matches one of them
-            groups.append([row])
-            reps.append(s)
-    return groups
+    return merge_duplicates(rows, lambda r: _structure(r.toatoms()), limit=top)
 
 
 def raw_candidates(store, top: int | None = None) -> list[Candidate]:
@@ -257,24 +245,15 @@ def _relax_rows(store, items, backend, relax_config, calculator, chunk: int, sta
                 pressure: float, executor=None) -> int:
     """Relax (uid, atoms, values) items not yet in the store, writing rows chunk by chunk (on `executor`'s
     workers when given, e.g. the search's Dask cluster); returns the calls made."""
-    from functools import partial
-
     from tqdm import tqdm
 
     from sccop.execution import InProcess
-    from sccop.relax import EnergyResult, describe_error
-    from sccop.search import _call_chunk, _spacegroup
+    from sccop.search import _spacegroup, call_chunks
 
     todo = [item for item in items if item[0] not in store]
-    chunks = [todo[k : k + max(1, chunk)] for k in range(0, len(todo), max(1, chunk))]
-    call = partial(_call_chunk, "relax", backend, relax_config, calculator)
-    executor = executor or InProcess()
+    calls = call_chunks(executor or InProcess(), "relax", backend, relax_config, calculator, todo, chunk)
     with tqdm(total=len(todo), desc=desc, unit="structure", disable=not progress or not todo, leave=False) as bar:
-        for k, results in executor.map(call, [[a for _, a, _ in part] for part in chunks]):
-            part = chunks[k]
-            if isinstance(results, BaseException):  # the task was lost even after its retries
-                results = [EnergyResult(status="failed", atoms=a, reason=f"task lost: {describe_error(results)}")
-                           for _, a, _ in part]
+        for part, results in calls:
             rows = []
             for (uid, _, values), result in zip(part, results):
                 energy = enthalpy_per_atom(result, pressure)

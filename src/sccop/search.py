@@ -180,15 +180,10 @@ class Search:
         exhausted = False
         if budget is not None and self.calls + len(todo) > budget:
             todo, exhausted = todo[: max(0, budget - self.calls)], True
-        size = max(1, self.config.search.chunk)
-        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-        call = partial(_call_chunk, kind, self.config.backend, self.config.relax, self.calculator)
+        calls = call_chunks(self.executor, kind, self.config.backend, self.config.relax, self.calculator, todo,
+                            self.config.search.chunk)
         with tqdm(total=len(todo), desc=desc, unit="structure", disable=not self.progress or not todo, leave=False) as bar:
-            for k, results in self.executor.map(call, [[a for _, a, _ in part] for part in chunks]):
-                part = chunks[k]
-                if isinstance(results, BaseException):  # the task was lost even after its retries
-                    results = [EnergyResult(status="failed", atoms=a, reason=f"task lost: {describe_error(results)}")
-                               for _, a, _ in part]
+            for part, results in calls:
                 rows = []
                 for (uid, _, values), result in zip(part, results):
                     self.calls += 1
@@ -502,6 +497,21 @@ def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> li
     return relax_many(atoms, backend, relax_config, calculator=calculator)
 
 
+def call_chunks(executor, kind: str, backend, relax_config, calculator, items: list, chunk: int):
+    """Single points (kind "label") or relaxations of (uid, atoms, values) items on `executor`, `chunk`
+    at a time; yields (items of the chunk, results) as chunks finish. A chunk whose task was lost for
+    good comes back as failed results with the reason."""
+    size = max(1, chunk)
+    chunks = [items[k : k + size] for k in range(0, len(items), size)]
+    call = partial(_call_chunk, kind, backend, relax_config, calculator)
+    for k, results in executor.map(call, [[a for _, a, _ in part] for part in chunks]):
+        part = chunks[k]
+        if isinstance(results, BaseException):  # the task was lost even after its retries
+            results = [EnergyResult(status="failed", atoms=a, reason=f"task lost: {describe_error(results)}")
+                       for _, a, _ in part]
+        yield part, results
+
+
 def _converged(history: list, tolerance: float, patience: int) -> bool:
     values = [h for h in history if h is not None]
     if len(values) <= patience:
@@ -542,15 +552,13 @@ def _label_candidates(store, top: int) -> list:
 
     rows = sorted(store.rows(stage="label", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
     out = []
-    for group in merge_duplicates(rows, lambda r: _structure(r.toatoms())):
+    for group in merge_duplicates(rows, lambda r: _structure(r.toatoms()), limit=top):
         row = group[0]
         sg = int(row.get("spacegroup") or _spacegroup(row.toatoms()))
         out.append(Candidate(uid=row.uid, source=row.uid, atoms=row.toatoms(), energy=row.energy_per_atom, spacegroup=sg,
                              raw_energy=row.energy_per_atom, raw_spacegroup=sg, round=int(row.get("round", 0)),
                              calls=int(row.get("calls", 0)), copies=len(group), rank=len(out) + 1,
                              rank_primary=len(out) + 1))
-        if len(out) == top:
-            break
     return out
 
 
