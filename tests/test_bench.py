@@ -249,3 +249,13 @@ def test_a_search_hit_is_found_at_its_label(tmp_path):
     assert result["calls_to_hit"] == 3 and result["calls_to_hit_found"] == 1
     bcc = score(tmp_path / "x.db", BenchRow("mp-13", "Cu", 1, 229, "toy"), None)
     assert bcc["calls_to_hit"] == 2 and bcc["calls_to_hit_found"] == 2  # its parent is not in the database
+
+
+def test_summary_of_a_table_without_categories_has_one_total_line():
+    from sccop.bench import summary_markdown
+
+    table = [BenchRow("a", "Cu", 1, 225, "all"), BenchRow("b", "Cu", 1, 229, "all")]
+    results = {("a", "sccop"): {"status": "ok", "spacegroup_match": True, "top5_spacegroup_match": True},
+               ("b", "sccop"): {"status": "ok", "spacegroup_match": False, "top5_spacegroup_match": True}}
+    text = summary_markdown(table, results, ("sccop",))
+    assert text.count("| **all** |") == 1 and "| **all** | 2 | 1/2 | 2/2 |" in text

@@ -390,7 +390,7 @@ def _counts_table(table: list[BenchRow], results: dict, methods, prefix: str) ->
     keys = [("spacegroup_match", "group top-1"), ("top5_spacegroup_match", "group top-5")]
     if with_reference:
         keys += [("structure_match", "match top-1"), ("top5_structure_match", "match top-5")]
-    categories = sorted({r.category for r in table})
+    categories = sorted({r.category for r in table} - {"all"})  # a table without categories: one line
     header = "| category | rows | " + " | ".join(f"{m} {label}" for m in methods for _, label in keys) + " |"
     lines = [header, "|" + "---|" * (2 + len(methods) * len(keys))]
     for category in categories + ["all"]:
