@@ -202,7 +202,7 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
     from sccop.store import Store
 
     store = Store(db_path)
-    refine(store, config, calculator=calculator)
+    final = refine(store, config, calculator=calculator)  # ranked as `config` says: one variant's answer
     variants = {"refined": replace(config, refine=replace(config.refine, rerank=None))}
     if config.refine.rerank:
         variants["reranked"] = config
@@ -217,7 +217,7 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
             ref = None
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
     for name, variant in variants.items():
-        candidates = ranked(store, variant, top)
+        candidates = final[:top] if variant.refine == config.refine else ranked(store, variant, top)
         structures = [c.atoms for c in candidates]
         if name == "reranked":  # as the second backend relaxed them; those it could not are left out
             candidates = [c for c in candidates if c.rerank_energy is not None]
