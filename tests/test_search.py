@@ -136,6 +136,26 @@ def test_call_budget_and_changed_config(tmp_path):
     Search(changed, out, progress=False, force=True)  # --force accepts it
 
 
+def test_relax_each_relaxes_after_every_labelling_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    config = small_config(rounds=1, relax_each=1)
+    result = Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    labels = sorted(r.calls for r in db.select(stage="label"))
+    relaxes = sorted(r.calls for r in db.select(stage="relax"))
+    # One relaxation right after the 10 initial labels, one after the iteration's 4, then relax_top (2).
+    assert len(labels) == 14 and relaxes[:2] == [11, 16] and len(relaxes) == 4
+    parents = [r.parent for r in db.select(stage="relax")]
+    assert len(set(parents)) == len(parents)  # no label relaxed twice
+    # Early relaxations take the lowest labels known at the time.
+    first = sorted(db.select(stage="label"), key=lambda r: r.calls)[:10]
+    assert next(db.select(stage="relax", calls=11)).parent == min(first, key=lambda r: r.energy_per_atom).uid
+    calls = db.count("backend_call=1")
+    again = Search(config, out, progress=False).run()  # a finished run resumes without a new call
+    assert again.calls == calls == connect(out / "sccop.db").count("backend_call=1")
+    assert again.best_energy == pytest.approx(result.best_energy)
+
+
 def test_cli_search_with_a_toml_config(tmp_path, capsys):
     import tomli_w
 

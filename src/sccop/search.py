@@ -6,6 +6,7 @@ Per round r:
   -> `iterations` times: train the ensemble (warm start) on every label so far, score the pool,
      partition the landscape, anneal from region representatives (exploration) and the lowest labels
      (exploitation), select diverse low-energy candidates, label them with the backend
+     (with `relax_each` > 0, the lowest unique labels not relaxed yet are relaxed after each labelling)
   -> relax the lowest unique labelled structures with the backend.
 Stops on rounds, the call budget, the time budget or convergence (the best relaxed energy unchanged
 within `tolerance` for `patience` rounds).
@@ -383,16 +384,24 @@ class Search:
                  backend=np.array([labelled.get(u, np.nan) for u in pool]))
         os.replace(partial_file, folder / f"r{round_}_i{iteration}.npz")
 
-    def relax_best(self, round_: int) -> None:
+    def relax_best(self, round_: int, count: int | None = None) -> None:
+        """Relax the `count` (default `relax_top`) lowest labels not relaxed yet, one per StructureMatcher
+        group."""
         from pymatgen.analysis.structure_matcher import StructureMatcher
         from pymatgen.io.ase import AseAtomsAdaptor
 
         cfg = self.config.search
+        count = cfg.relax_top if count is None else count
+        if count <= 0:
+            return
         done = self.relaxed_parents
         matcher = StructureMatcher()
-        chosen, chosen_structures = [], []
+        chosen = []
+        # Not a copy of a label relaxed before (earlier in the round, or an earlier round) either.
+        chosen_structures = [AseAtomsAdaptor.get_structure(self.structures[self.label_source[u]].to_atoms())
+                             for u in sorted(done) if u in self.label_source]
         for uid in sorted(self.labels, key=self.labels.get):
-            if len(chosen) == cfg.relax_top:
+            if len(chosen) == count:
                 break
             if uid in done:
                 continue
@@ -431,6 +440,7 @@ class Search:
                     rng = self.rng(0, "initial")
                     first = [pool[i] for i in sorted(rng.choice(len(pool), min(cfg.initial_labels, len(pool)), replace=False))]
                     self.label(first, 0, 0)
+                    self.relax_best(round_, cfg.relax_each)
                 for iteration in range(cfg.iterations):
                     if len(self.labels) < 4:
                         log.warning("round %d: only %d usable labels, too few to train", round_, len(self.labels))
@@ -438,6 +448,7 @@ class Search:
                     self.train(round_, iteration)
                     picks = self.learn(round_, iteration, pool)
                     self.label(picks, round_, iteration + 1)
+                    self.relax_best(round_, cfg.relax_each)
                 self.relax_best(round_)
                 best = min(self.relaxed.values(), default=None)
                 history.append(best)
