@@ -234,21 +234,28 @@ def test_duplicate_ids_are_refused(tmp_path):
 
 
 def test_a_search_hit_is_found_at_its_label(tmp_path):
-    """The hit came from a label made at call 1 and relaxed at call 3: calls_to_hit 3, found at 1."""
+    """The hit came from a label made at call 1 and relaxed at call 3: calls_to_hit 3, found at 1. Its
+    cost in evaluations: the single point (1), the bcc relaxation (7 steps: 8) and its own (4 steps: 5)."""
     store = Store(tmp_path / "x.db")
     rows = []
-    for uid, atoms, e, k, stage, parent in (("label:a", bulk("Cu", "fcc", a=3.7), -3.3, 1, "label", None),
-                                            ("relax:b", bulk("Cu", "bcc", a=2.87), -3.0, 2, "relax", "label:q"),
-                                            ("relax:label:a", bulk("Cu", "fcc", a=3.6), -3.5, 3, "relax", "label:a")):
+    for uid, atoms, e, k, stage, parent, steps in (
+        ("label:a", bulk("Cu", "fcc", a=3.7), -3.3, 1, "label", None, 0),
+        ("relax:b", bulk("Cu", "bcc", a=2.87), -3.0, 2, "relax", "label:q", 7),
+        ("relax:label:a", bulk("Cu", "fcc", a=3.6), -3.5, 3, "relax", "label:a", 4),
+        ("relax:c", bulk("Cu", "sc", a=2.4), -2.5, 4, "relax", None, 50),
+    ):
         atoms = atoms.copy()
         atoms.calc = SinglePointCalculator(atoms, energy=e * len(atoms))
         rows.append((uid, atoms, {}, {"stage": stage, "status": "ok", "energy_per_atom": e, "backend_call": 1,
-                                      "calls": k, "parent": parent}))
+                                      "calls": k, "parent": parent, "steps": steps}))
     store.put_many(rows)
     result = score(tmp_path / "x.db", BenchRow("mp-30", "Cu", 1, 225, "toy"), None)
     assert result["calls_to_hit"] == 3 and result["calls_to_hit_found"] == 1
+    assert result["evaluations_to_hit"] == 1 + 8 + 5
     bcc = score(tmp_path / "x.db", BenchRow("mp-13", "Cu", 1, 229, "toy"), None)
     assert bcc["calls_to_hit"] == 2 and bcc["calls_to_hit_found"] == 2  # its parent is not in the database
+    assert bcc["evaluations_to_hit"] == 1 + 8
+    assert score(tmp_path / "x.db", BenchRow("mp-x", "Cu", 1, 194, "toy"), None).get("evaluations_to_hit") is None
 
 
 def test_summary_of_a_table_without_categories_has_one_total_line():
@@ -259,3 +266,16 @@ def test_summary_of_a_table_without_categories_has_one_total_line():
                ("b", "sccop"): {"status": "ok", "spacegroup_match": False, "top5_spacegroup_match": True}}
     text = summary_markdown(table, results, ("sccop",))
     assert text.count("| **all** |") == 1 and "| **all** | 2 | 1/2 | 2/2 |" in text
+
+
+def test_summary_reports_the_evaluations_ratio():
+    from sccop.bench import summary_markdown
+
+    table = [BenchRow("a", "Cu", 1, 225, "toy"), BenchRow("b", "Cu", 1, 229, "toy")]
+    results = {("a", "sccop"): {"status": "ok", "calls_to_hit": 10, "evaluations_to_hit": 100},
+               ("a", "random"): {"status": "ok", "calls_to_hit": 2, "evaluations_to_hit": 300},
+               ("b", "sccop"): {"status": "ok", "calls_to_hit": 5, "evaluations_to_hit": 50},
+               ("b", "random"): {"status": "ok", "calls_to_hit": 1, "evaluations_to_hit": 50}}
+    text = summary_markdown(table, results, ("sccop", "random"))
+    assert "random / sccop, over rows both hit: median 0.20" in text
+    assert "its steps plus one), random / sccop: median 2.00 (quartiles 1.50-2.50, range 1.00-3.00, 2 rows)" in text
