@@ -134,6 +134,18 @@ def test_call_budget_and_changed_config(tmp_path):
     with pytest.raises(SccopInputError, match="seed: 1 -> 2"):
         Search(changed, out, progress=False)
     Search(changed, out, progress=False, force=True)  # --force accepts it
+    # A run written before a setting existed resumes while the setting keeps its default.
+    import tomllib
+
+    import tomli_w
+
+    saved = tomllib.loads((out / "config.toml").read_text())
+    del saved["search"]["relax_each"]
+    (out / "config.toml").write_text(tomli_w.dumps(saved))
+    Search(changed, out, progress=False)
+    (out / "config.toml").write_text(tomli_w.dumps(saved))
+    with pytest.raises(SccopInputError, match="search.relax_each: 0 -> 2"):
+        Search(replace(changed, search=replace(changed.search, relax_each=2)), out, progress=False)
 
 
 def test_relax_each_relaxes_after_every_labelling_and_resumes(tmp_path):

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sccop.config import RunConfig, SearchConfig, to_dict
+from sccop.config import RunConfig, SearchConfig, to_dict, with_new_defaults
 from sccop.errors import SccopInputError
 from sccop.store import YEAR_MINUTES
 from sccop.relax import describe_error
@@ -488,6 +488,8 @@ def _check_settings(out: Path, record: dict, force: bool) -> None:
     path = out / "bench.json"
     if path.exists() and not force:
         old = json.loads(path.read_text())
+        if isinstance(old.get("config"), dict):  # settings added since count at their defaults
+            old["config"] = with_new_defaults(old["config"])
         changes = [f"{k}: {old.get(k)!r} -> {record.get(k)!r}" for k in sorted(set(old) | set(record)) if old.get(k) != record.get(k)]
         if changes:
             raise SccopInputError(f"{out} was benchmarked with other settings ({'; '.join(changes)}); "

@@ -322,8 +322,21 @@ def from_dict(data: dict) -> RunConfig:
     return RunConfig(**kwargs)
 
 
+def with_new_defaults(old: dict) -> dict:
+    """A `to_dict` result written by an older version, with the settings added since at their defaults
+    (so a run or bench made before a setting existed resumes as long as the new setting is left alone)."""
+    defaults = to_dict(RunConfig())
+    out = dict(old)
+    for name, section in defaults.items():
+        if name in SECTIONS and isinstance(out.get(name), dict):
+            out[name] = {**section, **out[name]}
+    return out
+
+
 def config_changes(old: dict, new: dict) -> list[str]:
-    """Settings that differ between two `to_dict` results, as 'section.key: old -> new'."""
+    """Settings that differ between two `to_dict` results, as 'section.key: old -> new'; settings added
+    after `old` was written count at their defaults."""
+    old = with_new_defaults(old)
     changes = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
