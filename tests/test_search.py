@@ -148,24 +148,39 @@ def test_call_budget_and_changed_config(tmp_path):
         Search(replace(changed, search=replace(changed.search, relax_each=2)), out, progress=False)
 
 
-def test_relax_each_relaxes_after_every_labelling_and_resumes(tmp_path):
+def test_relax_each_relaxes_during_the_round_and_resumes(tmp_path):
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     out = tmp_path / "run"
-    config = small_config(rounds=1, relax_each=1)
+    config = small_config(rounds=1, iterations=2, relax_each=1)
     result = Search(config, out, progress=False).run()
     db = connect(out / "sccop.db")
-    labels = sorted(r.calls for r in db.select(stage="label"))
-    relaxes = sorted(r.calls for r in db.select(stage="relax"))
-    # One relaxation right after the 10 initial labels, one after the iteration's 4, then relax_top (2).
-    assert len(labels) == 14 and relaxes[:2] == [11, 16] and len(relaxes) == 4
-    parents = [r.parent for r in db.select(stage="relax")]
-    assert len(set(parents)) == len(parents)  # no label relaxed twice
-    # Early relaxations take the lowest labels known at the time.
-    first = sorted(db.select(stage="label"), key=lambda r: r.calls)[:10]
-    assert next(db.select(stage="relax", calls=11)).parent == min(first, key=lambda r: r.energy_per_atom).uid
+    relaxes = sorted(db.select(stage="relax"), key=lambda r: r.calls)
+    # After the 10 initial labels (call 11) and the first iteration's 4 (call 16), not after the last
+    # iteration's (calls 17-20): the round's end relaxes relax_top (2) then.
+    assert [r.calls for r in relaxes] == [11, 16, 21, 22]
+    assert sorted(r.calls for r in db.select(stage="label")) == list(range(1, 11)) + [12, 13, 14, 15, 17, 18, 19, 20]
+    # Each relaxation takes the lowest label known at the time, and no two relaxed starts are the same structure.
+    first = [r for r in db.select(stage="label") if r.calls <= 10]
+    assert relaxes[0].parent == min(first, key=lambda r: r.energy_per_atom).uid
+    starts = [AseAtomsAdaptor.get_structure(next(db.select(uid=r.parent)).toatoms()) for r in relaxes]
+    matcher = StructureMatcher()
+    assert not any(matcher.fit(a, b) for i, a in enumerate(starts) for b in starts[i + 1 :])
     calls = db.count("backend_call=1")
     again = Search(config, out, progress=False).run()  # a finished run resumes without a new call
     assert again.calls == calls == connect(out / "sccop.db").count("backend_call=1")
     assert again.best_energy == pytest.approx(result.best_energy)
+
+
+def test_relax_each_leaves_the_last_calls_of_a_budget_to_the_round_end(tmp_path):
+    out = tmp_path / "run"
+    result = Search(small_config(rounds=1, iterations=2, relax_each=2, budget_calls=17), out, progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 17
+    # Labels 1-10, two relaxations (11-12), labels up to the label budget (15), relax_top (2) at 16-17.
+    relaxed = sorted(r.calls for r in db.select(stage="relax"))
+    assert relaxed == [11, 12, 16, 17]
 
 
 def test_cli_search_with_a_toml_config(tmp_path, capsys):

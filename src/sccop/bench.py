@@ -305,7 +305,7 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
     out["calls_to_final_group"], out["minutes_to_final_group"] = first(lambda r: groups[r.id] == final)
     out["calls_to_hit"], out["minutes_to_hit"] = first(lambda r: groups[r.id] == row.spacegroup)
     # When the hit's structure was first evaluated: for a search, the single point of the label it was
-    # relaxed from (the network picked it then; the relaxation waits for the round's end).
+    # relaxed from (the network picked it then; with relax_each = 0 the relaxation waits for the round's end).
     calls_of = {r.uid: r.calls for r in rows if r.get("uid")}
     hits = [r for r in relaxed if groups[r.id] == row.spacegroup]
     out["calls_to_hit_found"] = min((calls_of.get(r.get("parent"), r.calls) for r in hits), default=None)
@@ -441,7 +441,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
                  if a and b and a.get("calls_to_hit_found") and b.get("calls_to_hit")]
         if found:
             lines += ["The same ratio with sccop counted at the single point of the label its hit was relaxed from "
-                      f"(the network picked the structure then; relaxations wait for the round's end): median {_spread(found)}.", ""]
+                      f"(the network picked the structure then; with relax_each = 0 relaxations wait for the round's end): median {_spread(found)}.", ""]
         evaluations = [b["evaluations_to_hit"] / a["evaluations_to_hit"] for r in table
                        for a, b in [(results.get((r.id, "sccop")), results.get((r.id, "random")))]
                        if a and b and a.get("evaluations_to_hit") and b.get("evaluations_to_hit")]

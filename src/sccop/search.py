@@ -135,6 +135,7 @@ class Search:
         self.label_source: dict[str, str] = {}  # label uid -> structure uid
         self.relaxed: dict[str, float] = {}  # relax uid -> energy per atom (ok only)
         self.relaxed_parents: set[str] = set()  # label uids already sent to relaxation
+        self.round_relaxed: set[str] = set()  # those of them sent in this round
         self.ensemble = None
         from sccop.execution import make_executor
 
@@ -173,11 +174,7 @@ class Search:
                 out[uid] = row.get("energy_per_atom") if row.get("status") == "ok" else None
             else:
                 todo.append((uid, atoms, values))
-        budget = self.config.search.budget_calls
-        if budget is not None and kind == "label":
-            # Keep calls for relaxing the best labels at the end, less the relaxations already made
-            # by an earlier, smaller budget that this run has not reached yet.
-            budget -= max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
+        budget = self._label_budget() if kind == "label" else self.config.search.budget_calls
         exhausted = False
         if budget is not None and self.calls + len(todo) > budget:
             todo, exhausted = todo[: max(0, budget - self.calls)], True
@@ -211,6 +208,15 @@ class Search:
         if exhausted:
             raise BudgetExhausted("labels" if kind == "label" else "budget", out)
         return out
+
+    def _label_budget(self) -> int | None:
+        """The calls single points (and relaxations during a round) may use: the budget less the calls
+        kept for relaxing the best labels at the end, less the relaxations already made by an earlier,
+        smaller budget that this run has not reached yet."""
+        budget = self.config.search.budget_calls
+        if budget is None:
+            return None
+        return budget - max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
 
     # ---- stages ------------------------------------------------------------------------------------
     def sample_pool(self, round_: int) -> list[str]:
@@ -391,15 +397,18 @@ class Search:
         from pymatgen.io.ase import AseAtomsAdaptor
 
         cfg = self.config.search
+        early = count is not None
         count = cfg.relax_top if count is None else count
+        if early and self._label_budget() is not None:  # relaxations during a round leave the calls kept
+            count = min(count, self._label_budget() - self.calls)  # for the round's end alone
         if count <= 0:
             return
         done = self.relaxed_parents
         matcher = StructureMatcher()
         chosen = []
-        # Not a copy of a label relaxed before (earlier in the round, or an earlier round) either.
+        # Not a copy of a label relaxed earlier in this round either (relax_each).
         chosen_structures = [AseAtomsAdaptor.get_structure(self.structures[self.label_source[u]].to_atoms())
-                             for u in sorted(done) if u in self.label_source]
+                             for u in sorted(self.round_relaxed) if u in self.label_source]
         for uid in sorted(self.labels, key=self.labels.get):
             if len(chosen) == count:
                 break
@@ -418,6 +427,7 @@ class Search:
             self._keep_relaxed(exc.partial)
             raise
         self.relaxed_parents.update(chosen)
+        self.round_relaxed.update(chosen)
         self._keep_relaxed(energies)
 
     def _keep_relaxed(self, energies: dict) -> None:
@@ -435,6 +445,7 @@ class Search:
         try:
             for round_ in range(cfg.rounds):
                 self._check_time()
+                self.round_relaxed = set()
                 pool += self.sample_pool(round_)
                 if round_ == 0:
                     rng = self.rng(0, "initial")
@@ -448,7 +459,8 @@ class Search:
                     self.train(round_, iteration)
                     picks = self.learn(round_, iteration, pool)
                     self.label(picks, round_, iteration + 1)
-                    self.relax_best(round_, cfg.relax_each)
+                    if iteration < cfg.iterations - 1:  # after the last one, the round's end relaxes
+                        self.relax_best(round_, cfg.relax_each)
                 self.relax_best(round_)
                 best = min(self.relaxed.values(), default=None)
                 history.append(best)
