@@ -413,6 +413,16 @@ def _counts_table(table: list[BenchRow], results: dict, methods, prefix: str) ->
     return lines + [""]
 
 
+def _ratios(table: list[BenchRow], results: dict, random_key: str, sccop_key: str) -> list[float]:
+    """random's `random_key` / sccop's `sccop_key`, over the rows where both are known."""
+    out = []
+    for r in table:
+        a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
+        if a and b and a.get(sccop_key) and b.get(random_key):
+            out.append(b[random_key] / a[sccop_key])
+    return out
+
+
 def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
     """Counts per category and overall (as relaxed, refined, re-ranked), the calls-to-first-hit ratio, and
     the rows one method won."""
@@ -436,15 +446,11 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
                   f"hit: median {_spread(ratios)}.", ""]
         if ratio_rows:
             lines += ["Per row (random/sccop calls): " + ", ".join(ratio_rows) + ".", ""]
-        found = [b["calls_to_hit"] / a["calls_to_hit_found"] for r in table
-                 for a, b in [(results.get((r.id, "sccop")), results.get((r.id, "random")))]
-                 if a and b and a.get("calls_to_hit_found") and b.get("calls_to_hit")]
+        found = _ratios(table, results, "calls_to_hit", "calls_to_hit_found")
         if found:
             lines += ["The same ratio with sccop counted at the single point of the label its hit was relaxed from "
                       f"(the network picked the structure then; with relax_each = 0 relaxations wait for the round's end): median {_spread(found)}.", ""]
-        evaluations = [b["evaluations_to_hit"] / a["evaluations_to_hit"] for r in table
-                       for a, b in [(results.get((r.id, "sccop")), results.get((r.id, "random")))]
-                       if a and b and a.get("evaluations_to_hit") and b.get("evaluations_to_hit")]
+        evaluations = _ratios(table, results, "evaluations_to_hit", "evaluations_to_hit")
         if evaluations:
             lines += ["Energy and force evaluations to the first hit (a single point counts one, a relaxation its steps "
                       f"plus one), random / sccop: median {_spread(evaluations)}.", ""]
