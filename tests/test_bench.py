@@ -279,3 +279,20 @@ def test_summary_reports_the_evaluations_ratio():
     text = summary_markdown(table, results, ("sccop", "random"))
     assert "random / sccop, over rows both hit: median 0.20" in text
     assert "its steps plus one), random / sccop: median 2.00 (quartiles 1.50-2.50, range 1.00-3.00, 2 rows)" in text
+
+
+def test_a_bench_folder_from_before_a_new_setting_resumes(tmp_path):
+    import json
+
+    from sccop.bench import _check_settings
+    from sccop.config import RunConfig, to_dict
+
+    record = {"config": to_dict(RunConfig()), "budget_calls": 60}
+    old = json.loads(json.dumps(record))
+    del old["config"]["search"]["relax_each"]  # written before relax_each existed
+    (tmp_path / "bench.json").write_text(json.dumps(old))
+    _check_settings(tmp_path, record, force=False)  # the default: accepted
+    (tmp_path / "bench.json").write_text(json.dumps(old))
+    record["config"]["search"]["relax_each"] = 2
+    with pytest.raises(SccopInputError, match="other settings"):
+        _check_settings(tmp_path, record, force=False)
