@@ -177,8 +177,8 @@ class SearchConfig:
     relax_top: int = _f(5, "Lowest labelled, not yet relaxed, unique structures relaxed by the backend per round.")
     relax_each: int = _f(
         0,
-        "Lowest labelled, not yet relaxed, unique structures relaxed right after each labelling step, before "
-        "the round's end (0: relax only at the round's end).",
+        "Lowest labelled, not yet relaxed, unique structures relaxed right after the initial labels and after "
+        "each learning iteration but a round's last, within the label budget (0: relax only at the round's end).",
     )
     seed_structures: int = _f(3, "Relaxed structures whose group and lattice seed the next round's sampling.")
     seed_samples: int = _f(20, "Samples drawn on each seed structure's lattice.")

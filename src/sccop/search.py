@@ -397,10 +397,10 @@ class Search:
         from pymatgen.io.ase import AseAtomsAdaptor
 
         cfg = self.config.search
-        early = count is not None
+        limit = self._label_budget() if count is not None else None
         count = cfg.relax_top if count is None else count
-        if early and self._label_budget() is not None:  # relaxations during a round leave the calls kept
-            count = min(count, self._label_budget() - self.calls)  # for the round's end alone
+        if limit is not None:  # relaxations during a round leave the calls kept for the round's end alone
+            count = min(count, limit - self.calls)
         if count <= 0:
             return
         done = self.relaxed_parents
