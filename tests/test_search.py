@@ -183,6 +183,36 @@ def test_relax_each_leaves_the_last_calls_of_a_budget_to_the_round_end(tmp_path)
     assert relaxed == [11, 12, 16, 17]
 
 
+def test_relaxation_labels_train_on_relaxed_energies_and_use_the_whole_budget(tmp_path):
+    out = tmp_path / "run"
+    config = small_config(rounds=2, iterations=1, label_with="relaxation", budget_calls=17)
+    result = Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 17
+    # Every call is a relaxation of a pool or annealed structure; none is kept back for the round's end.
+    assert db.count("stage=label") == 0
+    relaxes = sorted(db.select(stage="relax"), key=lambda r: r.calls)
+    assert [r.calls for r in relaxes] == list(range(1, 18))
+    assert all(r.uid == f"relax:label:{r.parent}" and db.count(uid=r.parent) == 1 for r in relaxes)
+    assert {r.get("iteration") for r in relaxes} == {0, 1}  # the initial labels, then the network's picks
+    # The network of the first iteration was trained on the relaxed energies of the 10 initial labels.
+    import torch
+
+    saved = torch.load(out / "models" / "r0_i0.pt", weights_only=False)
+    first = np.array([r.energy_per_atom for r in relaxes[:10] if r.status == "ok"])
+    assert saved["mean"] == pytest.approx(first.mean(), rel=1e-4)
+    assert result.best_energy <= min(r.energy_per_atom for r in relaxes if r.status == "ok") + 1e-9
+    calls = db.count("backend_call=1")
+    again = Search(config, out, progress=False).run()  # resumes without a new call
+    assert again.calls == calls == connect(out / "sccop.db").count("backend_call=1")
+    assert again.best_energy == pytest.approx(result.best_energy)
+
+
+def test_unknown_label_kind_is_refused(tmp_path):
+    with pytest.raises(SccopInputError, match="unknown search.label_with 'dft'.*single_point, relaxation"):
+        Search(small_config(label_with="dft"), tmp_path / "run", progress=False)
+
+
 def test_cli_search_with_a_toml_config(tmp_path, capsys):
     import tomli_w
 

@@ -180,6 +180,12 @@ class SearchConfig:
         "Lowest labelled, not yet relaxed, unique structures relaxed right after the initial labels and after "
         "each learning iteration but a round's last, within the label budget (0: relax only at the round's end).",
     )
+    label_with: str = _f(
+        "single_point",
+        "How the backend labels the structures the network learns from: single_point (the sampled structure's "
+        "energy; the lowest are relaxed at the round's end) or relaxation (each is relaxed and labelled with its "
+        "relaxed energy, so the network learns where a structure relaxes to and every label is a relaxed result).",
+    )
     seed_structures: int = _f(3, "Relaxed structures whose group and lattice seed the next round's sampling.")
     seed_samples: int = _f(20, "Samples drawn on each seed structure's lattice.")
     tolerance: float = _f(0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.")

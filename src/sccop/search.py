@@ -36,6 +36,7 @@ from sccop.store import Store, symmetric_data
 
 log = logging.getLogger("sccop.search")
 
+LABEL_KINDS = ("single_point", "relaxation")
 STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "partition": 6, "train": 7}
 
 
@@ -112,6 +113,9 @@ class Search:
         if atoms is None and units is None:
             atoms = (1, max(8, self.composition.atoms_per_formula))
         self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
+        if config.search.label_with not in LABEL_KINDS:
+            raise SccopInputError(f"unknown search.label_with {config.search.label_with!r}; choose one of "
+                                  f"{', '.join(LABEL_KINDS)}")
         if config.refine.rerank:
             from sccop.backends import parse_backend
 
@@ -214,8 +218,8 @@ class Search:
         kept for relaxing the best labels at the end, less the relaxations already made by an earlier,
         smaller budget that this run has not reached yet."""
         budget = self.config.search.budget_calls
-        if budget is None:
-            return None
+        if budget is None or self.config.search.label_with == "relaxation":  # labels are the relaxations
+            return budget
         return budget - max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
 
     # ---- stages ------------------------------------------------------------------------------------
@@ -267,26 +271,35 @@ class Search:
         return rows
 
     def label(self, uids: list[str], round_: int, iteration: int) -> None:
+        """Backend labels of pool or annealed structures: single points (row uid label:U), or with
+        `label_with = "relaxation"` relaxations (row uid relax:label:U, stage relax) labelled with the
+        relaxed energy, which count as relaxed results at once."""
+        relax = self.config.search.label_with == "relaxation"
         items = []
         for uid in uids:
             s = self.structures[uid]
-            items.append((f"label:{uid}", s.to_atoms(), {
+            items.append((f"relax:label:{uid}" if relax else f"label:{uid}", s.to_atoms(), {
                 "round": round_, "iteration": iteration, "parent": uid, "spacegroup": s.spacegroup,
                 "wyckoff": "".join(s.wyckoff_labels()),
             }))
+        kind, what = ("relax", "relaxing") if relax else ("label", "labelling")
         try:
-            energies = self._backend("label", items, f"round {round_}: labelling ({self.config.backend.name})")
+            energies = self._backend(kind, items, f"round {round_}: {what} ({self.config.backend.name})")
         except BudgetExhausted as exc:  # keep the labels made before the budget ran out
-            self._keep_labels(items, exc.partial)
+            self._keep_labels(items, exc.partial, relax)
             raise
-        self._keep_labels(items, energies)
+        self._keep_labels(items, energies, relax)
 
-    def _keep_labels(self, items: list, energies: dict) -> None:
+    def _keep_labels(self, items: list, energies: dict, relaxed: bool = False) -> None:
         for (label_uid, _, values) in items:
             if label_uid in energies:
                 self.label_source[label_uid] = values["parent"]
+                if relaxed:  # already relaxed: relax_best has nothing left to do for it
+                    self.relaxed_parents.add(label_uid)
             if energies.get(label_uid) is not None:
                 self.labels[label_uid] = energies[label_uid]
+                if relaxed:
+                    self.relaxed[label_uid] = energies[label_uid]
 
     def train(self, round_: int, iteration: int) -> None:
         import torch
