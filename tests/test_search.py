@@ -208,6 +208,53 @@ def test_relaxation_labels_train_on_relaxed_energies_and_use_the_whole_budget(tm
     assert again.best_energy == pytest.approx(result.best_energy)
 
 
+def test_a_budget_spent_at_a_round_end_starts_no_new_round(tmp_path):
+    # Relaxation labels: 10 initial + 4 picks spend the 14 calls exactly at round 0's end.
+    out = tmp_path / "relaxation"
+    config = small_config(rounds=2, iterations=1, label_with="relaxation", budget_calls=14)
+    result = Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 14 and result.rounds == 1
+    assert len(result.history) == 1
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["r0_i0.pt"]
+    assert db.count(stage="sample", round=1) == 0
+    # Single points: the label budget (16 - relax_top 2) is spent at the end of the first iteration;
+    # the second is not trained and the round ends with its relaxations.
+    out = tmp_path / "single"
+    result = Search(small_config(rounds=1, iterations=2, budget_calls=16), out, progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 16
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["r0_i0.pt"]
+    assert sorted(r.calls for r in db.select(stage="relax")) == [15, 16]
+    again = Search(small_config(rounds=1, iterations=2, budget_calls=16), out, progress=False).run()
+    assert again.calls == 16 and again.best_energy == pytest.approx(result.best_energy)
+
+
+def test_relaxation_labels_seed_from_distinct_structures(tmp_path):
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    search = Search(small_config(rounds=1, iterations=1, label_with="relaxation"), tmp_path / "run", progress=False)
+    search.run()
+    ranked = sorted(search.relaxed, key=search.relaxed.get)
+    structures = {u: AseAtomsAdaptor.get_structure(search.store.get(u).toatoms()) for u in ranked}
+    matcher = StructureMatcher()
+    same = lambda a, b: matcher.fit(structures[a], structures[b])  # noqa: E731
+    assert same(ranked[0], ranked[1])  # the lowest relaxations are copies of one structure
+    parents = search._seed_parents()
+    assert len(parents) == 3 and parents[0] == ranked[0]
+    assert not any(same(a, b) for i, a in enumerate(parents) for b in parents[i + 1 :])
+    for uid in ranked[: ranked.index(parents[-1])]:  # every structure passed over is a copy of one kept
+        assert uid in parents or any(same(uid, p) for p in parents)
+
+
+def test_label_kind_cannot_change_in_a_folder(tmp_path):
+    out = tmp_path / "run"
+    Search(small_config(rounds=1), out, progress=False)
+    with pytest.raises(SccopInputError, match="other labels.*search.label_with: 'single_point' -> 'relaxation'"):
+        Search(small_config(rounds=1, label_with="relaxation"), out, progress=False, force=True)
+
+
 def test_unknown_label_kind_is_refused(tmp_path):
     with pytest.raises(SccopInputError, match="unknown search.label_with 'dft'.*single_point, relaxation"):
         Search(small_config(label_with="dft"), tmp_path / "run", progress=False)

@@ -159,6 +159,9 @@ class AnnealConfig:
     proposal_tries: int = _f(20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).")
 
 
+LABEL_KINDS = ("single_point", "relaxation")
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """The search loop (sccop.search): rounds, budgets and how many structures each stage handles."""
@@ -174,7 +177,10 @@ class SearchConfig:
         0.5, "Share of annealing starts taken from every landscape region; the rest are the lowest labelled."
     )
     starts: int = _f(10, "Annealing starts per learning iteration.")
-    relax_top: int = _f(5, "Lowest labelled, not yet relaxed, unique structures relaxed by the backend per round.")
+    relax_top: int = _f(
+        5, "Lowest labelled, not yet relaxed, unique structures relaxed by the backend per round (none are left "
+        "with label_with = relaxation)."
+    )
     relax_each: int = _f(
         0,
         "Lowest labelled, not yet relaxed, unique structures relaxed right after the initial labels and after "
@@ -192,6 +198,12 @@ class SearchConfig:
     patience: int = _f(2, "Convergence: stop when the best energy is unchanged for this many rounds.")
     top: int = _f(10, "Unique relaxed structures written to DIR/best and DIR/summary.csv.")
     chunk: int = _f(8, "Backend calls written to the database together (a crash loses at most one chunk).")
+
+    def __post_init__(self):
+        if self.label_with not in LABEL_KINDS:
+            from sccop.errors import SccopInputError
+
+            raise SccopInputError(f"unknown search.label_with {self.label_with!r}; choose one of {', '.join(LABEL_KINDS)}")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ Per round r:
      (exploitation), select diverse low-energy candidates, label them with the backend
      (with `relax_each` > 0, the lowest unique labels not relaxed yet are relaxed after each labelling)
   -> relax the lowest unique labelled structures with the backend.
+With `label_with = "relaxation"` every label is a relaxation labelled with its relaxed energy (the
+network learns where structures relax to), and the round's end has nothing left to relax.
 Stops on rounds, the call budget, the time budget or convergence (the best relaxed energy unchanged
 within `tolerance` for `patience` rounds).
 
@@ -36,7 +38,6 @@ from sccop.store import Store, symmetric_data
 
 log = logging.getLogger("sccop.search")
 
-LABEL_KINDS = ("single_point", "relaxation")
 STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "partition": 6, "train": 7}
 
 
@@ -72,7 +73,8 @@ def _version() -> str:
 
 
 def prepare_directory(config: RunConfig, out: Path, force: bool) -> None:
-    """Create DIR, refuse a changed config (unless `force`), write DIR/config.toml."""
+    """Create DIR, refuse a changed config (unless `force`; a changed `label_with` always), write
+    DIR/config.toml."""
     import tomllib
 
     import tomli_w
@@ -83,6 +85,10 @@ def prepare_directory(config: RunConfig, out: Path, force: bool) -> None:
     if path.exists():
         old = tomllib.loads(path.read_text())
         changes = config_changes(old, new)
+        kind = [c for c in changes if c.startswith("search.label_with:")]
+        if kind:  # its trained models and seeded samples belong to the other kind of label
+            raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
+                                  "change; use a new --out")
         if changes and not force:
             raise SccopInputError(
                 f"{out} holds a search with different settings ({'; '.join(changes)}); "
@@ -113,9 +119,6 @@ class Search:
         if atoms is None and units is None:
             atoms = (1, max(8, self.composition.atoms_per_formula))
         self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
-        if config.search.label_with not in LABEL_KINDS:
-            raise SccopInputError(f"unknown search.label_with {config.search.label_with!r}; choose one of "
-                                  f"{', '.join(LABEL_KINDS)}")
         if config.refine.rerank:
             from sccop.backends import parse_backend
 
@@ -222,6 +225,13 @@ class Search:
             return budget
         return budget - max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
 
+    def _labels_spent(self, round_: int, iteration: int) -> bool:
+        """True when the label budget is used up and the iteration was never trained (a resumed run
+        replays the iterations it trained): its training, annealing and selection could label nothing."""
+        limit = self._label_budget()
+        return (limit is not None and self.calls >= limit
+                and not (self.out / "models" / f"r{round_}_i{iteration}.pt").exists())
+
     # ---- stages ------------------------------------------------------------------------------------
     def sample_pool(self, round_: int) -> list[str]:
         """This round's pool (written as sample rows); returns their uids."""
@@ -252,7 +262,7 @@ class Search:
         rng = self.rng(round_, "seed")
         allowed = {g.number: (g, zs) for g, zs in self.sampler.options}
         rows = []
-        for parent in sorted(self.relaxed, key=self.relaxed.get)[: cfg.seed_structures]:
+        for parent in self._seed_parents():
             seed = _conventional_seed(self.store.get(parent).toatoms(), self.composition.atoms_per_formula)
             if seed is None or seed[0] not in allowed:
                 continue
@@ -270,6 +280,27 @@ class Search:
                 rows.append(self._structure_row(uid, s, round_, "sample", parent=parent))
         return rows
 
+    def _seed_parents(self) -> list[str]:
+        """The `seed_structures` lowest relaxed structures. With relaxation labels many relax into the same
+        basin, so copies (StructureMatcher) are skipped; single-point runs keep the plain lowest (their
+        round-end relaxations are already unique within a round), so their folders resume unchanged."""
+        n = self.config.search.seed_structures
+        ranked = sorted(self.relaxed, key=self.relaxed.get)
+        if self.config.search.label_with != "relaxation":
+            return ranked[:n]
+        from pymatgen.analysis.structure_matcher import StructureMatcher
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        matcher, chosen, structures = StructureMatcher(), [], []
+        for uid in ranked:
+            if len(chosen) == n:
+                break
+            structure = AseAtomsAdaptor.get_structure(self.store.get(uid).toatoms())
+            if not any(matcher.fit(structure, other) for other in structures):
+                chosen.append(uid)
+                structures.append(structure)
+        return chosen
+
     def label(self, uids: list[str], round_: int, iteration: int) -> None:
         """Backend labels of pool or annealed structures: single points (row uid label:U), or with
         `label_with = "relaxation"` relaxations (row uid relax:label:U, stage relax) labelled with the
@@ -278,9 +309,10 @@ class Search:
         items = []
         for uid in uids:
             s = self.structures[uid]
+            start = "parent_" if relax else ""  # a relaxation's own group is that of its result
             items.append((f"relax:label:{uid}" if relax else f"label:{uid}", s.to_atoms(), {
-                "round": round_, "iteration": iteration, "parent": uid, "spacegroup": s.spacegroup,
-                "wyckoff": "".join(s.wyckoff_labels()),
+                "round": round_, "iteration": iteration, "parent": uid, f"{start}spacegroup": s.spacegroup,
+                f"{start}wyckoff": "".join(s.wyckoff_labels()),
             }))
         kind, what = ("relax", "relaxing") if relax else ("label", "labelling")
         try:
@@ -458,6 +490,9 @@ class Search:
         try:
             for round_ in range(cfg.rounds):
                 self._check_time()
+                if round_ > 0 and self._labels_spent(round_, 0):
+                    round_ -= 1  # the last round that ran: its best labels get any calls left
+                    raise BudgetExhausted("labels")
                 self.round_relaxed = set()
                 pool += self.sample_pool(round_)
                 if round_ == 0:
@@ -469,6 +504,8 @@ class Search:
                     if len(self.labels) < 4:
                         log.warning("round %d: only %d usable labels, too few to train", round_, len(self.labels))
                         break
+                    if self._labels_spent(round_, iteration):
+                        raise BudgetExhausted("labels")
                     self.train(round_, iteration)
                     picks = self.learn(round_, iteration, pool)
                     self.label(picks, round_, iteration + 1)
@@ -490,7 +527,7 @@ class Search:
                     self.relax_best(round_)
                 except BudgetExhausted:
                     pass
-            history.append(min(self.relaxed.values(), default=None))
+            history[round_:] = [min(self.relaxed.values(), default=None)]  # the stopped round's entry
             log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.calls, self.minutes())
         except BaseException:
             self.executor.close()

@@ -2,7 +2,8 @@
 
 Every structure is a row with key-value pairs
     uid       a deterministic name, e.g. "r0/sample/17" (resume uses it: a row is written once)
-    stage     sample, label (a backend single point), anneal, relax
+    stage     sample, label (a backend single point), anneal, relax (also the labels of a search with
+              label_with = "relaxation": uid relax:label:U, parent U, parent_spacegroup/parent_wyckoff U's)
     round, iteration, spacegroup, wyckoff (letters), predicted, energy_per_atom (backend, eV/atom;
               enthalpy per atom under pressure; the row's own `energy` is the backend's total energy),
     status    ok / failed, reason (failures), parent (the uid it came from),
