@@ -291,15 +291,11 @@ class Search:
         from pymatgen.analysis.structure_matcher import StructureMatcher
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        matcher, chosen, structures = StructureMatcher(), [], []
-        for uid in ranked:
-            if len(chosen) == n:
-                break
-            structure = AseAtomsAdaptor.get_structure(self.store.get(uid).toatoms())
-            if not any(matcher.fit(structure, other) for other in structures):
-                chosen.append(uid)
-                structures.append(structure)
-        return chosen
+        from sccop.refine import merge_duplicates
+
+        groups = merge_duplicates(ranked, lambda u: AseAtomsAdaptor.get_structure(self.store.get(u).toatoms()),
+                                  StructureMatcher(), limit=n)
+        return [group[0] for group in groups]
 
     def label(self, uids: list[str], round_: int, iteration: int) -> None:
         """Backend labels of pool or annealed structures: single points (row uid label:U), or with
