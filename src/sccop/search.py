@@ -216,12 +216,17 @@ class Search:
             raise BudgetExhausted("labels" if kind == "label" else "budget", out)
         return out
 
+    @property
+    def relaxation_labels(self) -> bool:
+        """Whether labels are relaxations (`search.label_with = "relaxation"`)."""
+        return self.config.search.label_with == "relaxation"
+
     def _label_budget(self) -> int | None:
         """The calls single points (and relaxations during a round) may use: the budget less the calls
         kept for relaxing the best labels at the end, less the relaxations already made by an earlier,
         smaller budget that this run has not reached yet."""
         budget = self.config.search.budget_calls
-        if budget is None or self.config.search.label_with == "relaxation":  # labels are the relaxations
+        if budget is None or self.relaxation_labels:  # the labels are the relaxations
             return budget
         return budget - max(0, min(self.config.search.relax_top, budget // 2) - len(self.unreplayed))
 
@@ -286,7 +291,7 @@ class Search:
         round-end relaxations are already unique within a round), so their folders resume unchanged."""
         n = self.config.search.seed_structures
         ranked = sorted(self.relaxed, key=self.relaxed.get)
-        if self.config.search.label_with != "relaxation":
+        if not self.relaxation_labels:
             return ranked[:n]
         from pymatgen.analysis.structure_matcher import StructureMatcher
         from pymatgen.io.ase import AseAtomsAdaptor
@@ -301,11 +306,11 @@ class Search:
         """Backend labels of pool or annealed structures: single points (row uid label:U), or with
         `label_with = "relaxation"` relaxations (row uid relax:label:U, stage relax) labelled with the
         relaxed energy, which count as relaxed results at once."""
-        relax = self.config.search.label_with == "relaxation"
+        relax = self.relaxation_labels
+        start = "parent_" if relax else ""  # a relaxation's own group is that of its result
         items = []
         for uid in uids:
             s = self.structures[uid]
-            start = "parent_" if relax else ""  # a relaxation's own group is that of its result
             items.append((f"relax:label:{uid}" if relax else f"label:{uid}", s.to_atoms(), {
                 "round": round_, "iteration": iteration, "parent": uid, f"{start}spacegroup": s.spacegroup,
                 f"{start}wyckoff": "".join(s.wyckoff_labels()),
