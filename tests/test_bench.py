@@ -296,3 +296,19 @@ def test_a_bench_folder_from_before_a_new_setting_resumes(tmp_path):
     record["config"]["search"]["relax_each"] = 2
     with pytest.raises(SccopInputError, match="other settings"):
         _check_settings(tmp_path, record, force=False)
+
+
+def test_a_folder_from_before_symmetry_bias_asks_for_the_uniform_draw(tmp_path):
+    import json
+
+    from sccop.bench import _check_settings
+    from sccop.config import RunConfig, SamplerConfig, to_dict
+
+    record = {"config": to_dict(RunConfig()), "budget_calls": 60}
+    old = json.loads(json.dumps(record))
+    del old["config"]["sampler"]["symmetry_bias"]  # written when groups were drawn uniformly
+    (tmp_path / "bench.json").write_text(json.dumps(old))
+    with pytest.raises(SccopInputError, match="symmetry_bias: 0.0 -> 1.0"):
+        _check_settings(tmp_path, record, force=False)
+    record["config"] = to_dict(RunConfig(sampler=SamplerConfig(symmetry_bias=0.0)))
+    _check_settings(tmp_path, record, force=False)  # what the old folder ran with: accepted

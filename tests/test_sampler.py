@@ -124,6 +124,24 @@ def test_same_seed_same_structures():
     assert key(d) == key(a)[3:]
 
 
+def test_groups_are_drawn_by_point_group_order():
+    from sccop.composition import parse_composition
+    from sccop.errors import SccopInputError
+
+    comp = parse_composition("Cu")  # fits P1 (1a) and Pm-3m (1a) alike, so no draw fails
+    shares = {}
+    for bias in (0.0, 1.0, 2.0):
+        sampler = Sampler(comp, [1], SamplerConfig(spacegroups=(1, 221), symmetry_bias=bias))
+        expected = np.array([1.0, 48.0]) ** bias
+        assert np.allclose(sampler.group_probabilities, expected / expected.sum())
+        groups = Counter(s.spacegroup for _, s in sampler.sample(300, seed=3))
+        shares[bias] = groups[221] / 300
+    assert 0.4 < shares[0.0] < 0.6  # uniform: half each
+    assert shares[1.0] > 0.93 and shares[2.0] > 0.99  # 48/49 and 2304/2305 expected
+    with pytest.raises(SccopInputError, match="symmetry_bias"):
+        Sampler(comp, [1], SamplerConfig(symmetry_bias=-1.0))
+
+
 def test_moves_keep_the_grid():
     from sccop.composition import parse_composition
 

@@ -490,13 +490,25 @@ def _load_results(path: Path) -> dict[tuple[str, str], dict]:
     return results
 
 
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """'key.sub: old -> new' for every (nested) setting that differs."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return out
+
+
 def _check_settings(out: Path, record: dict, force: bool) -> None:
     path = out / "bench.json"
     if path.exists() and not force:
         old = json.loads(path.read_text())
         if isinstance(old.get("config"), dict):  # settings added since count at their defaults
             old["config"] = with_new_defaults(old["config"])
-        changes = [f"{k}: {old.get(k)!r} -> {record.get(k)!r}" for k in sorted(set(old) | set(record)) if old.get(k) != record.get(k)]
+        changes = _differences(old, record)
         if changes:
             raise SccopInputError(f"{out} was benchmarked with other settings ({'; '.join(changes)}); "
                                   "use another --out, or --force to go on with the new ones")

@@ -32,6 +32,12 @@ class SamplerConfig:
         "end of both; holds 20 of the 22 reference prototypes), sccop (their intersection, SCCOP's rule; "
         "13 of 22), dense or regression. See docs/benchmarks.md.",
     )
+    symmetry_bias: float = _f(
+        1.0,
+        "Groups are drawn with probability proportional to (point-group order)^symmetry_bias among those "
+        "that fit the composition: 0 draws them uniformly (P1 as often as Fm-3m), 1 draws a group of order "
+        "48 48 times as often as P1. See docs/benchmarks.md.",
+    )
     uniform_share: float = _f(0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.")
     vacuum: float = _f(15.0, "2D only: vacuum thickness along c (Angstrom).")
     thickness: float = _f(0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.")
@@ -340,14 +346,25 @@ def from_dict(data: dict) -> RunConfig:
     return RunConfig(**kwargs)
 
 
+# Settings added with a default that behaves differently from the versions before them: a config
+# written before the setting existed ran with this value, not with today's default.
+EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0}
+
+
 def with_new_defaults(old: dict) -> dict:
-    """A `to_dict` result written by an older version, with the settings added since at their defaults
-    (so a run or bench made before a setting existed resumes as long as the new setting is left alone)."""
+    """A `to_dict` result written by an older version, with the settings added since filled in (so a
+    run or bench made before a setting existed resumes as long as the new setting is left alone).
+
+    A setting is filled in at its default, or at the value that reproduces what the older version did
+    where the default changed behaviour (EARLIER_BEHAVIOUR): resuming such a folder then asks for that
+    value to be set explicitly instead of silently mixing two samplers in one run.
+    """
     defaults = to_dict(RunConfig())
     out = dict(old)
     for name, section in defaults.items():
         if name in SECTIONS and isinstance(out.get(name), dict):
-            out[name] = {**section, **out[name]}
+            earlier = {key: value for (sec, key), value in EARLIER_BEHAVIOUR.items() if sec == name}
+            out[name] = {**section, **earlier, **out[name]}
     return out
 
 

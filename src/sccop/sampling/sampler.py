@@ -1,8 +1,9 @@
 """The symmetric structure sampler: composition -> many valid, diverse, symmetric structures.
 
-One attempt draws a group and a cell size (uniformly among those that fit the composition), one of
-the group's Wyckoff assignments, a lattice of the group's crystal system inside the volume window,
-then places the orbits on the group's asymmetric-unit grid. Structure i of a run with seed S uses its
+One attempt draws a group among those that fit the composition (weighted by its point-group order,
+see `SamplerConfig.symmetry_bias`), a cell size, one of the group's Wyckoff assignments, a lattice of
+the group's crystal system inside the volume window, then places the orbits on the group's
+asymmetric-unit grid. Structure i of a run with seed S uses its
 own generator seeded with (S, i), so it does not depend on how the others went.
 """
 
@@ -21,7 +22,7 @@ from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
 from sccop.sampling.placement import place_orbits
 from sccop.sampling.structure import Orbit, SymmetricStructure
-from sccop.symmetry.groups import GroupInfo, get_group, group_numbers
+from sccop.symmetry.groups import GroupInfo, get_group, group_numbers, point_group_order
 from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions
 from sccop.symmetry.wyckoff import compatibility_problem, wyckoff_assignments
 
@@ -79,6 +80,8 @@ class Sampler:
                     problems.append(problem)
             if fits:
                 self.options.append((group, fits))
+        if not math.isfinite(config.symmetry_bias) or config.symmetry_bias < 0:
+            raise SccopInputError(f"symmetry_bias must be a number >= 0, got {config.symmetry_bias}")
         if not self.options:
             kind = "space group" if config.dim == 3 else "plane group"
             detail = problems[0] if len(problems) == 1 else f"e.g. {problems[0]}"
@@ -86,6 +89,13 @@ class Sampler:
                 f"{composition.formula} with {formula_units} formula units fits no Wyckoff combination "
                 f"in the {len(groups)} allowed {kind}(s) ({detail})"
             )
+
+    @property
+    def group_probabilities(self) -> np.ndarray:
+        """Probability of drawing each of `options`: (point-group order)^symmetry_bias, normalised."""
+        orders = np.array([point_group_order(group) for group, _ in self.options], dtype=float)
+        weights = orders ** self.config.symmetry_bias
+        return weights / weights.sum()
 
     def _conventional_counts(self, group: GroupInfo, z: int) -> dict[str, int]:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
@@ -155,8 +165,13 @@ class Sampler:
     def sample_one(self, rng: np.random.Generator, stats: SamplerStats | None = None) -> SymmetricStructure | None:
         """A structure in a randomly drawn group and cell size; None after `max_attempts` failed attempts."""
         tries = 0
+        probabilities = self.group_probabilities
+        uniform = self.config.symmetry_bias == 0
         while tries < self.config.max_attempts:
-            group, zs = self.options[int(rng.integers(len(self.options)))]
+            # Uniform draws keep the integer draw so that runs made before symmetry_bias existed
+            # (which drew uniformly) sample the same structures.
+            k = int(rng.integers(len(self.options))) if uniform else int(rng.choice(len(self.options), p=probabilities))
+            group, zs = self.options[k]
             z = zs[int(rng.integers(len(zs)))]
             structure = self.attempt(group, z, rng, stats)
             tries += self.config.lattice_tries

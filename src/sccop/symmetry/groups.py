@@ -92,6 +92,11 @@ def _denominator(x: float, limit: int = 48) -> int:
     return Fraction(float(x) % 1.0).limit_denominator(limit).denominator
 
 
+def point_group_order(group: GroupInfo) -> int:
+    """Order of the group's point group: its operations per lattice point (1 for P1, 48 for Fm-3m)."""
+    return len(group.rotations) // group.centring_factor
+
+
 def group_numbers(dim: int) -> range:
     return range(1, 231) if dim == 3 else range(1, 18)
 
