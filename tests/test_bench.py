@@ -72,9 +72,13 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     cifs.mkdir()
     write(cifs / "mp-30.cif", bulk("Cu", "fcc", a=3.61))
     table = read_table(table_path)
+    # With 10 calls sccop relaxes only its 2 best labels; which Cu lattices those are depends on the
+    # seed (seeds 0-3: fcc in 2 of 4, with uniform or order-weighted group draws alike). Seed 3 is one
+    # where both methods end on fcc, so that the scoring below has a hit to check.
+    config = replace(base_config(), seed=3)
     settings = BenchSettings(budget_calls=10, cif_dir=str(cifs))
     out = tmp_path / "bench"
-    results = run_bench(table, base_config(), settings, out, progress=False)
+    results = run_bench(table, config, settings, out, progress=False)
     assert set(results) == {("mp-30", "sccop"), ("mp-30", "random"), ("mp-bad", "sccop"), ("mp-bad", "random")}
     for method in ("sccop", "random"):
         good = results[("mp-30", method)]
@@ -97,7 +101,7 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
 
     # Rerun: finished pairs do not run again; the failed ones are tried again (and fail the same way).
     ledger = (out / "results.jsonl").read_text()
-    again = run_bench(table, base_config(), settings, out, progress=False)
+    again = run_bench(table, config, settings, out, progress=False)
     added = (out / "results.jsonl").read_text()[len(ledger):].splitlines()
     assert sorted((json.loads(x)["id"], json.loads(x)["method"]) for x in added) == [("mp-bad", "random"), ("mp-bad", "sccop")]
     strip = lambda r: {k: v for k, v in r.items() if k != "wall_minutes"}  # noqa: E731
@@ -106,11 +110,11 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     # no backend call is repeated and the same result comes out.
     kept = [line for line in ledger.splitlines() if json.loads(line)["method"] != "random" or json.loads(line)["id"] != "mp-30"]
     (out / "results.jsonl").write_text("\n".join(kept) + "\n")
-    rerun = run_bench(table, base_config(), settings, out, progress=False)
+    rerun = run_bench(table, config, settings, out, progress=False)
     assert len(Store(out / "rows" / "mp-30" / "random" / "random.db").rows(backend_call=1)) == 10
     assert strip(rerun[("mp-30", "random")]) == strip(results[("mp-30", "random")])
     # Adding a re-ranking backend re-scores the finished pairs without running their searches again.
-    reranking = replace(base_config(), refine=RefineConfig(rerank="lj", rerank_top=2))
+    reranking = replace(config, refine=RefineConfig(rerank="lj", rerank_top=2))
     calls = {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db").rows(backend_call=1)) for m in ("sccop", "random")}
     reranked = run_bench(table, reranking, settings, out, progress=False)
     for method in ("sccop", "random"):
@@ -128,7 +132,7 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     assert {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db")) for m in ("sccop", "random")} == rows_before
     # Other settings on the same folder are refused.
     with pytest.raises(SccopInputError, match="budget_calls: 10 -> 12"):
-        run_bench(table, base_config(), BenchSettings(budget_calls=12, cif_dir=str(cifs)), out, progress=False)
+        run_bench(table, config, BenchSettings(budget_calls=12, cif_dir=str(cifs)), out, progress=False)
 
 
 def test_table_columns_rows_ids_and_the_prototype_index(tmp_path):

@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dim", type=int, choices=(2, 3), default=3, help="3 for crystals, 2 for layers")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same structures)")
     p.add_argument("--distance-factor", type=float, help="f in d_ij >= f (r_i + r_j)")
+    p.add_argument("--symmetry-bias", type=float,
+                   help="draw groups by (point-group order)^B; 0: uniformly (default 1)")
     p.add_argument("--thickness", type=float, help="2D: puckering thickness in Angstrom (default 0)")
     p.add_argument("--vacuum", type=float, help="2D: vacuum along c in Angstrom (default 15)")
     p.add_argument("--conventional", action="store_true", help="write conventional instead of primitive cells")
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         k: v
         for k, v in {
             "distance_factor": args.distance_factor,
+            "symmetry_bias": args.symmetry_bias,
             "thickness": args.thickness,
             "vacuum": args.vacuum,
         }.items()
