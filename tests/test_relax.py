@@ -171,3 +171,24 @@ def test_one_stuck_structure_does_not_time_out_the_others():
     assert [p.status for p in points] == ["ok", "failed", "ok"]
     relaxed = relax_many([small, large], backend, RelaxConfig(fmax=0.02), calculator=SleepsOnHeavyCells(seconds=20))
     assert relaxed[0].ok and "timeout" in relaxed[1].reason
+
+
+def test_rattle_lets_a_symmetric_saddle_relax_away_and_is_reproducible():
+    import spglib
+
+    lj = BackendConfig(name="lj")
+    simple_cubic = bulk("Ar", "sc", a=2.25) * (2, 2, 2)  # a saddle of the LJ stand-in: forces vanish by symmetry
+    group = lambda a: spglib.get_symmetry_dataset((a.cell, a.positions, a.numbers), symprec=0.1).number  # noqa: E731
+    still = relax(simple_cubic, lj, RelaxConfig(steps=2000))
+    assert still.ok and group(still.atoms) == 221
+    rattled = relax(simple_cubic, lj, RelaxConfig(steps=2000, rattle=0.05))
+    assert rattled.ok and group(rattled.atoms) != 221
+    assert rattled.energy_per_atom < still.energy_per_atom - 0.1  # it found a close packing
+    # The displacements depend on the structure only: the same start relaxes to the same end.
+    again = relax_many([bulk("Cu", "fcc", a=3.6), simple_cubic], lj, RelaxConfig(steps=2000, rattle=0.05))[1]
+    assert again.energy == rattled.energy and np.allclose(again.atoms.positions, rattled.atoms.positions)
+    # FixSymmetry relaxations are never rattled; a negative rattle is refused.
+    fixed = relax(simple_cubic, lj, RelaxConfig(steps=2000, rattle=0.05, fix_symmetry=True))
+    assert group(fixed.atoms) == 221
+    with pytest.raises(SccopInputError, match="rattle must be a distance >= 0"):
+        relax(simple_cubic, lj, RelaxConfig(rattle=-0.1))

@@ -92,6 +92,13 @@ class RelaxConfig:
     pressure: float = _f(0.0, "External pressure (GPa) applied through the cell filter.")
     relax_cell: bool = _f(True, "Relax the cell with ASE's FrechetCellFilter (False: positions only).")
     fix_symmetry: bool = _f(False, "Keep the starting symmetry with ASE's FixSymmetry.")
+    rattle: float = _f(
+        0.0,
+        "Standard deviation (Angstrom) of random displacements given to the atoms before relaxing, so "
+        "that a symmetric start can leave a saddle point of its group (e.g. bcc Cu -> fcc); 0: none. "
+        "Not applied with fix_symmetry. The displacements are seeded by the structure itself, so the "
+        "same structure is always displaced the same way.",
+    )
     symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
     min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
     max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")

@@ -203,6 +203,10 @@ def single_points(
     from sccop.backends import make_evaluator
 
     config = config or RelaxConfig()
+    if not config.rattle >= 0:
+        from sccop.errors import SccopInputError
+
+        raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {config.rattle}")
     evaluate = make_evaluator(backend, calculator)
     results: list[EnergyResult | None] = [None] * len(structures)
     todo = []
@@ -257,6 +261,20 @@ def _prepare(atoms: Atoms, config: RelaxConfig):
     return target, optimizers[config.optimizer.lower()](target, logfile=None)
 
 
+def rattle(atoms: Atoms, stdev: float) -> None:
+    """Displace every atom by a Gaussian of `stdev` Angstrom per axis, in place.
+
+    The generator is seeded by the structure (numbers, cell and positions rounded to 1e-6), so a
+    structure is always displaced the same way, whatever else is relaxed with it.
+    """
+    import hashlib
+
+    content = np.concatenate([atoms.numbers.astype(float), np.round(atoms.cell.array, 6).ravel(),
+                              np.round(atoms.positions, 6).ravel()])
+    seed = int.from_bytes(hashlib.sha256(content.tobytes()).digest()[:8], "little")
+    atoms.positions = atoms.positions + np.random.default_rng(seed).normal(0.0, stdev, atoms.positions.shape)
+
+
 def relax_many(
     structures: list[Atoms],
     backend: BackendConfig,
@@ -273,12 +291,18 @@ def relax_many(
     from sccop.backends import make_evaluator
 
     config = config or RelaxConfig()
+    if not config.rattle >= 0:
+        from sccop.errors import SccopInputError
+
+        raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {config.rattle}")
     evaluate = make_evaluator(backend, calculator)
     results: list[EnergyResult | None] = [None] * len(structures)
     active: dict[int, dict] = {}
     for i, atoms in enumerate(structures):
         atoms = atoms.copy()
         atoms.calc = None
+        if config.rattle > 0 and not config.fix_symmetry:
+            rattle(atoms, config.rattle)
         problem = structure_problem(atoms, config)
         if problem:
             results[i] = failed(atoms, f"overlapping atoms before the call ({problem})")

@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
     p.add_argument("--optimizer", default="fire", choices=("fire", "bfgs"))
     p.add_argument("--fix-symmetry", action="store_true", help="keep the starting symmetry (ASE FixSymmetry)")
+    p.add_argument("--rattle", type=float, default=0.0,
+                   help="displace atoms randomly by this many Angstrom (std) before relaxing (default 0)")
     p.add_argument("--positions-only", action="store_true", help="do not relax the cell")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per structure (default 1800)")
     p.add_argument("--batch-size", type=int, default=16, help="structures per batched ML call (default 16)")
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         pressure=args.pressure,
         relax_cell=not args.positions_only,
         fix_symmetry=args.fix_symmetry,
+        rattle=args.rattle,
     )
     start = time.perf_counter()
     with tqdm(total=len(structures), disable=args.quiet, desc=f"relaxing ({backend.name})", unit="structure") as bar:
