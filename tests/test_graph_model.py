@@ -22,7 +22,9 @@ def predict(model, graphs):
 def structures():
     out = []
     for formula, units in (("MgO", [1, 2, 3, 4]), ("SrTiO3", [1, 2]), ("C", [2, 4, 6, 8])):
-        sampler = Sampler(parse_composition(formula), units, SamplerConfig(spacegroups=tuple(GROUPS)))
+        # Groups drawn uniformly, so that the structures cover many of GROUPS (low ones included).
+        config = SamplerConfig(spacegroups=tuple(GROUPS), symmetry_bias=0.0)
+        sampler = Sampler(parse_composition(formula), units, config)
         out.extend(s for _, s in sampler.sample(12, seed=5))
     return out
 
