@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 
 
@@ -46,6 +47,12 @@ class SamplerConfig:
     max_attempts: int = _f(400, "Attempts (lattice + placement) per structure before the sampler gives up.")
     assignment_cap: int = _f(64, "Most Wyckoff assignments enumerated per group and cell size.")
     primitive: bool = _f(True, "Write primitive cells (False: conventional cells).")
+
+    def __post_init__(self):
+        if not (math.isfinite(self.symmetry_bias) and self.symmetry_bias >= 0):
+            from sccop.errors import SccopInputError
+
+            raise SccopInputError(f"symmetry_bias must be a number >= 0, got {self.symmetry_bias}")
 
     def describe(self) -> dict[str, str]:
         return {f.name: f.metadata["description"] for f in fields(self)}
@@ -102,6 +109,12 @@ class RelaxConfig:
     symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
     min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
     max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")
+
+    def __post_init__(self):
+        if not (math.isfinite(self.rattle) and self.rattle >= 0):
+            from sccop.errors import SccopInputError
+
+            raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {self.rattle}")
 
 
 @dataclass(frozen=True)

@@ -203,10 +203,6 @@ def single_points(
     from sccop.backends import make_evaluator
 
     config = config or RelaxConfig()
-    if not config.rattle >= 0:
-        from sccop.errors import SccopInputError
-
-        raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {config.rattle}")
     evaluate = make_evaluator(backend, calculator)
     results: list[EnergyResult | None] = [None] * len(structures)
     todo = []
@@ -291,10 +287,6 @@ def relax_many(
     from sccop.backends import make_evaluator
 
     config = config or RelaxConfig()
-    if not config.rattle >= 0:
-        from sccop.errors import SccopInputError
-
-        raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {config.rattle}")
     evaluate = make_evaluator(backend, calculator)
     results: list[EnergyResult | None] = [None] * len(structures)
     active: dict[int, dict] = {}

@@ -3,8 +3,8 @@
 One attempt draws a group among those that fit the composition (weighted by its point-group order,
 see `SamplerConfig.symmetry_bias`), a cell size, one of the group's Wyckoff assignments, a lattice of
 the group's crystal system inside the volume window, then places the orbits on the group's
-asymmetric-unit grid. Structure i of a run with seed S uses its
-own generator seeded with (S, i), so it does not depend on how the others went.
+asymmetric-unit grid. Structure i of a run with seed S uses its own generator seeded with (S, i), so
+it does not depend on how the others went.
 """
 
 from __future__ import annotations
@@ -80,8 +80,6 @@ class Sampler:
                     problems.append(problem)
             if fits:
                 self.options.append((group, fits))
-        if not math.isfinite(config.symmetry_bias) or config.symmetry_bias < 0:
-            raise SccopInputError(f"symmetry_bias must be a number >= 0, got {config.symmetry_bias}")
         if not self.options:
             kind = "space group" if config.dim == 3 else "plane group"
             detail = problems[0] if len(problems) == 1 else f"e.g. {problems[0]}"
@@ -89,13 +87,9 @@ class Sampler:
                 f"{composition.formula} with {formula_units} formula units fits no Wyckoff combination "
                 f"in the {len(groups)} allowed {kind}(s) ({detail})"
             )
-
-    @property
-    def group_probabilities(self) -> np.ndarray:
-        """Probability of drawing each of `options`: (point-group order)^symmetry_bias, normalised."""
-        orders = np.array([point_group_order(group) for group, _ in self.options], dtype=float)
-        weights = orders ** self.config.symmetry_bias
-        return weights / weights.sum()
+        # Probability of drawing each of `options`: (point-group order)^symmetry_bias, normalised.
+        weights = np.array([point_group_order(g) for g, _ in self.options], dtype=float) ** config.symmetry_bias
+        self.group_probabilities = weights / weights.sum()
 
     def _conventional_counts(self, group: GroupInfo, z: int) -> dict[str, int]:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
