@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sccop.config import RunConfig, SearchConfig, to_dict, with_new_defaults
+from sccop.config import RunConfig, SearchConfig, describe_differences, setting_differences, to_dict, with_new_defaults
 from sccop.errors import SccopInputError
 from sccop.store import YEAR_MINUTES
 from sccop.relax import describe_error
@@ -490,25 +490,13 @@ def _load_results(path: Path) -> dict[tuple[str, str], dict]:
     return results
 
 
-def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """'key.sub: old -> new' for every (nested) setting that differs."""
-    out = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
-    return out
-
-
 def _check_settings(out: Path, record: dict, force: bool) -> None:
     path = out / "bench.json"
     if path.exists() and not force:
         old = json.loads(path.read_text())
         if isinstance(old.get("config"), dict):  # settings added since count at their defaults
             old["config"] = with_new_defaults(old["config"])
-        changes = _differences(old, record)
+        changes = describe_differences(setting_differences(old, record))
         if changes:
             raise SccopInputError(f"{out} was benchmarked with other settings ({'; '.join(changes)}); "
                                   "use another --out, or --force to go on with the new ones")

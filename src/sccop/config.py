@@ -388,18 +388,25 @@ def with_new_defaults(old: dict) -> dict:
     return out
 
 
-def config_changes(old: dict, new: dict) -> list[str]:
-    """Settings that differ between two `to_dict` results, as 'section.key: old -> new'; settings added
-    after `old` was written count at their defaults."""
-    old = with_new_defaults(old)
-    changes = []
+def setting_differences(old: dict, new: dict, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object, object]]:
+    """(path, old value, new value) for every setting that differs between two nested dicts."""
+    out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
         if isinstance(a, dict) or isinstance(b, dict):
-            a, b = a or {}, b or {}
-            for sub in sorted(set(a) | set(b)):
-                if a.get(sub) != b.get(sub) and (key, sub) not in RESUMABLE_CHANGES:
-                    changes.append(f"{key}.{sub}: {a.get(sub)!r} -> {b.get(sub)!r}")
+            out += setting_differences(a or {}, b or {}, (*path, key))
         elif a != b:
-            changes.append(f"{key}: {a!r} -> {b!r}")
-    return changes
+            out.append(((*path, key), a, b))
+    return out
+
+
+def describe_differences(differences) -> list[str]:
+    """'section.key: old -> new' for each of `setting_differences`."""
+    return [f"{'.'.join(path)}: {a!r} -> {b!r}" for path, a, b in differences]
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    """Settings that differ between two `to_dict` results, as 'section.key: old -> new', less the ones a
+    resumed run may change; settings added after `old` was written count at their defaults."""
+    differences = setting_differences(with_new_defaults(old), new)
+    return describe_differences(d for d in differences if d[0][:2] not in RESUMABLE_CHANGES)
