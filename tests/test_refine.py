@@ -129,3 +129,22 @@ def test_failed_rerank_is_recorded_and_a_missing_reranker_is_one_clear_error(tmp
     with pytest.raises(SccopInputError, match="re-ranking backend vasp is unavailable"):
         refine(store, vasp)
     assert not store.rows(stage="rerank", backend="vasp")  # no failed row per candidate
+
+
+def test_ties_go_to_the_higher_symmetry(tmp_path):
+    """A tetragonal Cu 0.5 meV/atom below fcc is a tie at the default tolerance (2 meV/atom): fcc is
+    ranked first. A structure further away keeps its place; a tighter tolerance or prefer_symmetry off
+    ranks by energy alone."""
+    store = Store(tmp_path / "run.db")
+    bct = bulk("Cu", "bcc", a=2.87, cubic=True)
+    bct.set_cell(bct.cell * [1.0, 1.0, 1.1], scale_atoms=True)
+    put_relaxed(store, "relax:bct", bct, -1.0, round=0, calls=3)
+    put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.61), -0.9995, round=0, calls=4)
+    put_relaxed(store, "relax:sc", bulk("Cu", "sc", a=2.4), -0.95, round=0, calls=5)
+    config = RunConfig(composition="Cu", backend=BackendConfig(name="emt"))
+    final = ranked(store, config)
+    assert [c.uid for c in final] == ["relax:fcc", "relax:bct", "relax:sc"]
+    assert [c.spacegroup for c in final] == [225, 139, 221] and [c.rank for c in final] == [1, 2, 3]
+    by_energy = ["relax:bct", "relax:fcc", "relax:sc"]
+    assert [c.uid for c in ranked(store, replace(config, refine=RefineConfig(prefer_symmetry=False)))] == by_energy
+    assert [c.uid for c in ranked(store, replace(config, refine=RefineConfig(energy_tolerance=1e-4)))] == by_energy

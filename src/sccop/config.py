@@ -259,6 +259,11 @@ class RefineConfig:
         "higher (eV/atom); the highest-symmetry such version wins.",
     )
     top: int = _f(10, "Lowest unique relaxed structures that are symmetrised.")
+    prefer_symmetry: bool = _f(
+        True,
+        "Rank ties by symmetry: of the candidates within energy_tolerance of the lowest one left, the one with "
+        "the highest point-group order comes first (False: by energy alone).",
+    )
     rerank: str | None = _f(
         None, "Second backend that relaxes the final candidates and ranks them (e.g. sevennet, espresso); None: off."
     )

@@ -8,7 +8,8 @@
    whose energy per atom is within `energy_tolerance` of the relaxed structure's replaces it. Both stay in
    the database: the relaxation as stage `relax`, each version as stage `refine` (uid
    `refine:<relax uid>@<tolerance>`, `parent` the relaxation, `symprec` the tolerance).
-3. Merge again (two low-symmetry relaxations can symmetrise to one structure) and rank by energy.
+3. Merge again (two low-symmetry relaxations can symmetrise to one structure) and rank by energy, ties
+   (within `energy_tolerance`) going to the higher point-group order (`prefer_symmetry`).
 4. Re-rank (optional): a second backend relaxes the `rerank_top` lowest candidates (stage `rerank`, uid
    `rerank:<backend>:<candidate uid>`) and they are ranked by its energy; the others follow by the first
    backend's energy.
@@ -139,6 +140,20 @@ def choose_version(raw_energy: float, raw_order: int, versions: list[tuple[str, 
     return best[1]
 
 
+def symmetry_first(items: list, orders: list[int], tolerance: float) -> list:
+    """`items` (sorted by `.energy`) reordered so that ties go to symmetry: each next item is, among those
+    left within `tolerance` of the lowest energy left, the one of highest point-group order (`orders`),
+    then the lowest energy. Items further apart than `tolerance` keep their energy order."""
+    left = list(zip(items, orders))
+    out = []
+    while left:
+        floor = left[0][0].energy
+        tied = [k for k, (item, _) in enumerate(left) if item.energy <= floor + tolerance]
+        k = min(tied, key=lambda k: (-left[k][1], left[k][0].energy))
+        out.append(left.pop(k)[0])
+    return out
+
+
 def _relaxed_groups(store, top: int | None) -> list[list]:
     """Duplicate groups of the ok relaxations, lowest first (at most `top` groups when given)."""
     rows = sorted(store.rows(stage="relax", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
@@ -193,6 +208,8 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
             merged.append(group[0])
         candidates = merged
     candidates.sort(key=lambda c: (c.energy, c.uid))
+    if cfg.symmetrize and cfg.prefer_symmetry:
+        candidates = symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], cfg.energy_tolerance)
     for rank, c in enumerate(candidates, 1):
         c.rank = c.rank_primary = rank
     if cfg.rerank:
