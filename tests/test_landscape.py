@@ -61,3 +61,10 @@ def test_deduplicate_by_vector_then_structure_matcher():
     vectors = np.array([[1.0, 0.0], [1.5, 0.2], [0.0, 1.0], [1.0, 0.0]])
     assert deduplicate([0, 1, 2, 3], vectors) == [0, 1, 2]  # 3 is 0's crystal vector
     assert deduplicate([0, 1, 2, 3], vectors, structures) == [0, 2]  # 1 is 0 translated
+
+
+def test_deduplicate_drops_what_is_known_already():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    known = np.array([[0.0, 1.0 + 1e-6], [5.0, 5.0]])  # the second option, labelled before
+    assert deduplicate([2, 1, 0], vectors, known=known) == [2, 0]
+    assert deduplicate([2, 1, 0], vectors, known=np.zeros((0, 2))) == [2, 1, 0]

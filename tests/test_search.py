@@ -55,14 +55,28 @@ def test_search_end_to_end(tmp_path):
     assert (out / "config.toml").exists()
     with open(out / "summary.csv") as fh:
         summary = list(csv.DictReader(fh))
-    assert summary[0]["rank"] == "1" and float(summary[0]["above_best"]) == 0.0
+    tie = RunConfig().refine.energy_tolerance  # ties within it are ranked by symmetry
+    assert summary[0]["rank"] == "1" and 0.0 <= float(summary[0]["above_best"]) <= tie
     assert summary[0]["uid"] == result.candidates[0].uid
     assert result.best_energy == pytest.approx(min([lowest] + [float(r["energy_per_atom"]) for r in summary]), abs=1e-6)
-    assert float(summary[0]["energy_per_atom"]) == pytest.approx(result.best_energy, abs=1e-6)
+    assert result.best_energy - 1e-6 <= float(summary[0]["energy_per_atom"]) <= result.best_energy + tie
     energies = [float(r["energy_per_atom"]) for r in summary]
-    assert energies == sorted(energies)
+    assert all(b >= a - tie for a, b in zip(energies, energies[1:]))
     names = sorted(p.name for p in (out / "best").iterdir())
     assert len(names) == 2 * len(summary) and names[0].startswith("01_") and any(n.endswith(".POSCAR") for n in names)
+
+
+def test_learning_never_labels_a_structure_twice(tmp_path):
+    """Annealing chains often end on an arrangement labelled already (or on each other's, in another origin
+    of the group): the same crystal vector. Such candidates are not offered to the backend again."""
+    out = tmp_path / "run"
+    Search(small_config(rounds=1, iterations=3, per_iteration=6), out, progress=False).run()
+    labels = [r for r in connect(out / "sccop.db").select(stage="label") if r.get("energy") is not None]
+    learned = [r for r in labels if "/anneal/" in r.parent or r.parent.startswith("r0/i")]
+    assert len(learned) >= 6
+    energies = [round(r.energy / r.natoms, 8) for r in labels]
+    for r in learned:
+        assert energies.count(round(r.energy / r.natoms, 8)) == 1, r.parent
 
 
 class Interrupt(BaseException):

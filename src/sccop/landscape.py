@@ -61,14 +61,20 @@ def representatives(
     return chosen
 
 
-def deduplicate(indices: list[int], vectors: np.ndarray, structures=None, config: LandscapeConfig | None = None) -> list[int]:
-    """Drop later indices whose crystal vector (or, with `structures`, StructureMatcher) matches an earlier one."""
+def deduplicate(indices: list[int], vectors: np.ndarray, structures=None, config: LandscapeConfig | None = None,
+                known: np.ndarray | None = None) -> list[int]:
+    """Drop later indices whose crystal vector (or, with `structures`, StructureMatcher) matches an earlier one,
+    and (vectors only) those matching a row of `known`, e.g. the vectors of structures labelled already."""
     config = config or LandscapeConfig()
     vectors = np.asarray(vectors, dtype=float)
+    known = np.zeros((0, vectors.shape[1])) if known is None or len(known) == 0 else np.asarray(known, dtype=float)
     scale = float(np.abs(vectors).mean()) or 1.0
+    limit = config.vector_tolerance * scale
     kept: list[int] = []
     for i in indices:
-        if any(np.linalg.norm(vectors[i] - vectors[j]) < config.vector_tolerance * scale for j in kept):
+        if any(np.linalg.norm(vectors[i] - vectors[j]) < limit for j in kept):
+            continue
+        if len(known) and np.linalg.norm(known - vectors[i], axis=1).min() < limit:
             continue
         kept.append(i)
     if structures is None or not config.use_matcher:

@@ -367,7 +367,7 @@ class Search:
         """Score, partition, anneal and select; returns the uids to label."""
         from sccop.anneal import anneal
         from sccop.graph import au_graph
-        from sccop.landscape import partition, representatives, select
+        from sccop.landscape import deduplicate, partition, representatives, select
 
         cfg, ens = self.config.search, self.ensemble
         labelled = set(self.label_source.values())
@@ -419,7 +419,17 @@ class Search:
             return []
         g = [au_graph(self.structures[u], self.config.graph) for u in options]
         e, sd = ens.predict(g)
-        picks = select(e, ens.crystal_vectors(g), min(cfg.per_iteration, len(options)), uncertainty=sd,
+        vectors = ens.crystal_vectors(g)
+        # One arrangement in another origin or setting of its group (another annealing chain's result) has
+        # the same crystal vector: each is offered once, and not at all when it is labelled already.
+        known = (ens.crystal_vectors([au_graph(self.structures[u], self.config.graph) for u in sorted(labelled)])
+                 if labelled else None)
+        keep = deduplicate(list(np.argsort(e, kind="stable")), vectors, config=self.config.landscape, known=known)
+        if not keep:
+            return []
+        keep.sort()
+        options, e, sd, vectors = [options[i] for i in keep], e[keep], sd[keep], vectors[keep]
+        picks = select(e, vectors, min(cfg.per_iteration, len(options)), uncertainty=sd,
                        config=self.config.landscape, rng=self.rng(round_, "select", iteration))
         return [options[i] for i in picks]
 
