@@ -148,3 +148,19 @@ def test_ties_go_to_the_higher_symmetry(tmp_path):
     by_energy = ["relax:bct", "relax:fcc", "relax:sc"]
     assert [c.uid for c in ranked(store, replace(config, refine=RefineConfig(prefer_symmetry=False)))] == by_energy
     assert [c.uid for c in ranked(store, replace(config, refine=RefineConfig(energy_tolerance=1e-4)))] == by_energy
+
+
+def test_a_duplicate_group_is_represented_by_its_most_symmetric_tie(tmp_path):
+    """A slightly tetragonal fcc Cu 0.1 meV/atom below a cubic relaxation of the same structure is one
+    candidate (StructureMatcher), and it is reported as the cubic one."""
+    store = Store(tmp_path / "run.db")
+    strained = bulk("Cu", "fcc", a=3.61, cubic=True)
+    strained.set_cell(strained.cell * [1.0, 1.0, 1.02], scale_atoms=True)
+    put_relaxed(store, "relax:strained", strained, -1.0, round=0, calls=3)
+    put_relaxed(store, "relax:cubic", bulk("Cu", "fcc", a=3.61), -0.9999, round=0, calls=4)
+    config = RunConfig(composition="Cu", backend=BackendConfig(name="emt"),
+                       refine=RefineConfig(tolerances=(0.01,)))
+    (only,) = ranked(store, config)
+    assert only.uid == "relax:cubic" and only.spacegroup == 225 and only.copies == 2
+    (plain,) = ranked(store, replace(config, refine=replace(config.refine, prefer_symmetry=False)))
+    assert plain.uid == "relax:strained"

@@ -140,16 +140,16 @@ def choose_version(raw_energy: float, raw_order: int, versions: list[tuple[str, 
     return best[1]
 
 
-def symmetry_first(items: list, orders: list[int], tolerance: float) -> list:
-    """`items` (sorted by `.energy`) reordered so that ties go to symmetry: each next item is, among those
+def symmetry_first(items: list, orders: list[int], tolerance: float, energy=lambda c: c.energy) -> list:
+    """`items` (sorted by `energy`) reordered so that ties go to symmetry: each next item is, among those
     left within `tolerance` of the lowest energy left, the one of highest point-group order (`orders`),
     then the lowest energy. Items further apart than `tolerance` keep their energy order."""
     left = list(zip(items, orders))
     out = []
     while left:
-        floor = left[0][0].energy
-        tied = [k for k, (item, _) in enumerate(left) if item.energy <= floor + tolerance]
-        k = min(tied, key=lambda k: (-left[k][1], left[k][0].energy))
+        floor = energy(left[0][0])
+        tied = [k for k, (item, _) in enumerate(left) if energy(item) <= floor + tolerance]
+        k = min(tied, key=lambda k: (-left[k][1], energy(left[k][0])))
         out.append(left.pop(k)[0])
     return out
 
@@ -160,13 +160,26 @@ def _relaxed_groups(store, top: int | None) -> list[list]:
     return merge_duplicates(rows, lambda r: _structure(r.toatoms()), limit=top)
 
 
-def raw_candidates(store, top: int | None = None) -> list[Candidate]:
-    """The relaxed structures with duplicates merged, lowest first: the answer without refinement."""
+def _tie_tolerance(config: RunConfig) -> float | None:
+    """The energy window (eV/atom) inside which symmetry decides, or None when energy alone ranks."""
+    cfg = config.refine
+    return cfg.energy_tolerance if cfg.symmetrize and cfg.prefer_symmetry else None
+
+
+def raw_candidates(store, top: int | None = None, tie_tolerance: float | None = None) -> list[Candidate]:
+    """The relaxed structures with duplicates merged, lowest first: the answer without refinement.
+
+    Each duplicate group stands for its lowest member or, with `tie_tolerance`, for its member of highest
+    point-group order within that much of the lowest (a cubic relaxation 0.1 meV/atom above a slightly
+    tetragonal copy of itself is the group's representative)."""
     from sccop.search import _spacegroup
 
     out = []
     for group in _relaxed_groups(store, top):
         row = group[0]
+        if tie_tolerance is not None and len(group) > 1:
+            row = symmetry_first(group, [point_group_order(r.toatoms()) for r in group], tie_tolerance,
+                                 energy=lambda r: r.energy_per_atom)[0]
         atoms = row.toatoms()
         sg = int(row.get("spacegroup") or _spacegroup(atoms))
         out.append(Candidate(uid=row.uid, source=row.uid, atoms=atoms, energy=row.energy_per_atom, spacegroup=sg,
@@ -184,7 +197,8 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
 
     cfg = config.refine
     # The same pool whatever `top` is, so that refine() and every later ranked() agree on the candidates.
-    candidates = raw_candidates(store, max(cfg.top, cfg.rerank_top, config.search.top))
+    tie = _tie_tolerance(config)
+    candidates = raw_candidates(store, max(cfg.top, cfg.rerank_top, config.search.top), tie)
     if cfg.symmetrize:
         for c in candidates[: cfg.top]:
             raw_order = point_group_order(c.atoms)
@@ -204,12 +218,15 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
                 c.spacegroup = int(row.get("spacegroup") or _spacegroup(atoms))
         merged = []
         for group in merge_duplicates(sorted(candidates, key=lambda c: (c.energy, c.uid)), lambda c: _structure(c.atoms)):
-            group[0].copies = sum(c.copies for c in group)
-            merged.append(group[0])
+            first = group[0]
+            if tie is not None and len(group) > 1:
+                first = symmetry_first(group, [point_group_order(c.atoms) for c in group], tie)[0]
+            first.copies = sum(c.copies for c in group)
+            merged.append(first)
         candidates = merged
     candidates.sort(key=lambda c: (c.energy, c.uid))
-    if cfg.symmetrize and cfg.prefer_symmetry:
-        candidates = symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], cfg.energy_tolerance)
+    if tie is not None:
+        candidates = symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], tie)
     for rank, c in enumerate(candidates, 1):
         c.rank = c.rank_primary = rank
     if cfg.rerank:
@@ -300,7 +317,7 @@ def refine(store, config: RunConfig, *, calculator=None, rerank_calculator=None,
     pressure = config.relax.pressure
     if cfg.symmetrize:
         items = []
-        for c in raw_candidates(store, cfg.top):
+        for c in raw_candidates(store, cfg.top, _tie_tolerance(config)):
             for tol, number, atoms in symmetrized_versions(c.atoms, cfg.tolerances):
                 items.append((f"refine:{c.source}@{tol:g}", atoms, {"parent": c.source, "symprec": tol, "round": c.round,
                                                                    "target_spacegroup": number}))
