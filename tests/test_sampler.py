@@ -162,34 +162,8 @@ def test_volumes_lie_in_the_window_of_the_rule(rule):
 
     comp = parse_composition("Si")
     lo, hi = volume_window({"Si": 2}, rule=rule)
-    # The window bounds the drawn lattice; contact scaling (tested below) resizes it afterwards.
-    results = Sampler(comp, [2], SamplerConfig(volume_window=rule, contact_scale=0)).sample(12, seed=3)
+    results = Sampler(comp, [2], SamplerConfig(volume_window=rule)).sample(12, seed=3)
     volumes = [s.to_atoms().get_volume() for _, s in results]
     assert volumes and all(lo - 1e-6 <= v <= hi + 1e-6 for v in volumes)
     with pytest.raises(SccopInputError, match="volume window rule"):
         Sampler(comp, [2], SamplerConfig(volume_window="wide"))
-
-
-def test_cells_are_scaled_to_the_shortest_contact():
-    from sccop.composition import element_data, parse_composition
-    from sccop.errors import SccopInputError
-    from sccop.sampling.sampler import shortest_contact
-    from sccop.sampling.validate import min_distance_ratio
-
-    comp = parse_composition("ErSi2Au2")
-    radii = {e: element_data(e).radius for e in ("Er", "Si", "Au")}
-    drawn = Sampler(comp, [1], SamplerConfig(contact_scale=0)).sample(15, seed=2)
-    scaled = Sampler(comp, [1], SamplerConfig(contact_scale=0.95)).sample(15, seed=2)
-    # Drawn sizes keep the distance rule with room to spare; ASE's neighbour list agrees with ours.
-    drawn_contacts = [min_distance_ratio(s.to_atoms(), radii) for _, s in drawn]
-    assert np.allclose(drawn_contacts, [shortest_contact(s, radii) for _, s in drawn])
-    assert min(drawn_contacts) >= 0.7 - 1e-9 and max(drawn_contacts) - min(drawn_contacts) > 0.1
-    # The same placements (same seeds), each cell scaled alike in all lengths to a contact of 0.95.
-    assert [i for i, _ in drawn] == [i for i, _ in scaled]
-    for (_, a), (_, b) in zip(drawn, scaled):
-        assert [o.site for o in a.orbits] == [o.site for o in b.orbits] and a.spacegroup == b.spacegroup
-        factor = np.cbrt(np.linalg.det(b.lattice) / np.linalg.det(a.lattice))
-        assert np.allclose(b.lattice, factor * a.lattice)
-        assert min_distance_ratio(b.to_atoms(), radii) == pytest.approx(0.95)
-    with pytest.raises(SccopInputError, match="contact_scale"):
-        SamplerConfig(contact_scale=0.5)  # below the distance rule's 0.7

@@ -39,12 +39,6 @@ class SamplerConfig:
         "that fit the composition: 0 draws them uniformly (P1 as often as Fm-3m), 1 draws a group of order "
         "48 48 times as often as P1. See docs/benchmarks.md.",
     )
-    contact_scale: float = _f(
-        0.9,
-        "3D: scale each sampled cell (all lengths alike) so that its shortest contact d_ij / (r_i + r_j) "
-        "equals this, instead of keeping the size drawn from the volume window; 0 keeps the drawn size. "
-        "0.9 is the median shortest contact of relaxed structures. See docs/benchmarks.md.",
-    )
     uniform_share: float = _f(0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.")
     vacuum: float = _f(15.0, "2D only: vacuum thickness along c (Angstrom).")
     thickness: float = _f(0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.")
@@ -59,13 +53,6 @@ class SamplerConfig:
             from sccop.errors import SccopInputError
 
             raise SccopInputError(f"symmetry_bias must be a number >= 0, got {self.symmetry_bias}")
-        if not (math.isfinite(self.contact_scale) and (self.contact_scale == 0 or self.contact_scale >= self.distance_factor)):
-            from sccop.errors import SccopInputError
-
-            raise SccopInputError(
-                f"contact_scale must be 0 (off) or at least distance_factor ({self.distance_factor}), so that "
-                f"scaled cells keep the distance rule; got {self.contact_scale}"
-            )
 
     def describe(self) -> dict[str, str]:
         return {f.name: f.metadata["description"] for f in fields(self)}
@@ -386,7 +373,7 @@ def from_dict(data: dict) -> RunConfig:
 
 # Settings added with a default that behaves differently from the versions before them: a config
 # written before the setting existed ran with this value, not with today's default.
-EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0, ("sampler", "contact_scale"): 0.0}
+EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0}
 
 
 def with_new_defaults(old: dict) -> dict:

@@ -3,9 +3,7 @@
 One attempt draws a group among those that fit the composition (weighted by its point-group order,
 see `SamplerConfig.symmetry_bias`), a cell size, one of the group's Wyckoff assignments, a lattice of
 the group's crystal system inside the volume window, then places the orbits on the group's
-asymmetric-unit grid. In 3D the cell is then scaled, all lengths alike, until its shortest contact
-d_ij / (r_i + r_j) is `SamplerConfig.contact_scale`: the window's random size is replaced by one that
-fits the placement, so single points on samples compare arrangements rather than volumes. Structure i of a run with seed S uses its own generator seeded with (S, i), so
+asymmetric-unit grid. Structure i of a run with seed S uses its own generator seeded with (S, i), so
 it does not depend on how the others went.
 """
 
@@ -41,35 +39,6 @@ class SamplerStats:
     gave_up: int = 0
 
 
-def shortest_contact(structure: SymmetricStructure, radii: dict[str, float]) -> float:
-    """Smallest d_ij / (r_i + r_j) over all atom pairs of a 3D structure (any periodic images).
-
-    By symmetry every atom of an orbit has the same surroundings, so one atom per orbit is a centre.
-    """
-    from sccop.graph.crystal_graph import pairs_within
-
-    lattice, symbols, frac = structure.conventional()
-    lattice = np.asarray(lattice, dtype=float)
-    mult = structure.multiplicities()
-    centres = np.concatenate([[0], np.cumsum(mult)[:-1]]).astype(int)
-    r = np.array([radii[e] for e in symbols])
-    pbc = np.array([True, True, True])
-    reach = 2.0 * float(r.max())
-    while True:
-        i, j, d = pairs_within(lattice, frac, pbc, centres, reach)
-        if len(d):
-            ratio = float((d / (r[i] + r[j])).min())
-            if ratio * 2.0 * float(r.max()) <= reach:  # a pair beyond `reach` has a ratio above reach / 2 r_max
-                return ratio
-        reach *= 2.0
-
-
-def scaled_to_contact(structure: SymmetricStructure, radii: dict[str, float], target: float) -> SymmetricStructure:
-    """The structure with its cell scaled (fractional coordinates kept) so its shortest contact is `target`."""
-    factor = target / shortest_contact(structure, radii)
-    return SymmetricStructure(grid=structure.grid, lattice=structure.lattice * factor, orbits=structure.orbits)
-
-
 class Sampler:
     """Samples SymmetricStructures of one composition over allowed groups and cell sizes.
 
@@ -93,7 +62,6 @@ class Sampler:
         weights = np.array([n for _, n in composition.counts], dtype=float)
         mean_radius = float((weights * radii).sum() / weights.sum())
         self.spacing = config.grid_spacing * 2.0 * mean_radius
-        self.radii = dict(zip(self.elements, radii.tolist()))
         self.c_length = config.vacuum + config.thickness
         self.z_frac = self._z_frac(self.c_length)
         # A fixed plane position can hold one orbit per z level of a puckered layer.
@@ -183,10 +151,7 @@ class Sampler:
             sites = place_orbits(grid, distances, slots, self.min_dist, rng, max_nodes=cfg.max_nodes)
             if sites is not None:
                 orbits = tuple(Orbit(self.elements[s], site) for (s, _), site in zip(slots, sites))
-                structure = SymmetricStructure(grid=grid, lattice=matrix, orbits=orbits)
-                if lattice is None and cfg.dim == 3 and cfg.contact_scale > 0:
-                    structure = scaled_to_contact(structure, self.radii, cfg.contact_scale)
-                return structure
+                return SymmetricStructure(grid=grid, lattice=matrix, orbits=orbits)
             if stats is not None:
                 stats.failures[group.lattice_system] += 1
         return None
