@@ -249,7 +249,8 @@ class RefineConfig:
     prefer_symmetry: bool = _f(
         True,
         "Rank ties by symmetry: of the candidates within energy_tolerance of the lowest one left, the one with "
-        "the highest point-group order comes first (False: by energy alone).",
+        "the highest point-group order comes first, and duplicates are reported as their most symmetric member "
+        "within energy_tolerance of the lowest (False: by energy alone).",
     )
     rerank: str | None = _f(
         None, "Second backend that relaxes the final candidates and ranks them (e.g. sevennet, espresso); None: off."

@@ -1,7 +1,8 @@
 """Final refinement: what a search reports as its answer.
 
 1. Merge duplicates: the relaxed structures, lowest first, are grouped with pymatgen's StructureMatcher;
-   each group is one candidate (its lowest member), and `copies` counts its members.
+   each group is one candidate (its lowest member or, with `prefer_symmetry`, its member of highest
+   point-group order within `energy_tolerance` of the lowest), and `copies` counts its members.
 2. Symmetrise and re-relax: each of the `top` lowest candidates is symmetrised at increasing tolerances
    (spglib through SpacegroupAnalyzer; the refined cell, made primitive); every new space group is
    re-relaxed under ASE's FixSymmetry. The highest-symmetry version (point-group order, then energy)
