@@ -155,6 +155,11 @@ def symmetry_first(items: list, orders: list[int], tolerance: float, energy=lamb
     return out
 
 
+def _symmetry_first(candidates: list[Candidate], tolerance: float) -> list[Candidate]:
+    """`symmetry_first` for candidates (sorted by energy), ordered by the point groups of their structures."""
+    return symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], tolerance)
+
+
 def _relaxed_groups(store, top: int | None) -> list[list]:
     """Duplicate groups of the ok relaxations, lowest first (at most `top` groups when given)."""
     rows = sorted(store.rows(stage="relax", status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
@@ -221,13 +226,13 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
         for group in merge_duplicates(sorted(candidates, key=lambda c: (c.energy, c.uid)), lambda c: _structure(c.atoms)):
             first = group[0]
             if tie is not None and len(group) > 1:
-                first = symmetry_first(group, [point_group_order(c.atoms) for c in group], tie)[0]
+                first = _symmetry_first(group, tie)[0]
             first.copies = sum(c.copies for c in group)
             merged.append(first)
         candidates = merged
     candidates.sort(key=lambda c: (c.energy, c.uid))
     if tie is not None:
-        candidates = symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], tie)
+        candidates = _symmetry_first(candidates, tie)
     for rank, c in enumerate(candidates, 1):
         c.rank = c.rank_primary = rank
     if cfg.rerank:
