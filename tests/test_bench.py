@@ -62,7 +62,7 @@ def test_score_counts_calls_to_the_first_hit_and_matches_the_reference(tmp_path)
     assert "structure_match" not in other
 
 
-def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
+def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path, monkeypatch):
     table_path = tmp_path / "toy.csv"
     write_table(table_path, [
         {"material_id": "mp-30", "full_formula": "Cu", "nsites": 1, "spacegroup": 225, "category": "easy", "note": "fcc"},
@@ -129,6 +129,14 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path):
     again = run_bench(table, reranking, settings, out, progress=False, rescore=True)
     wall = lambda r: {k: v for k, v in r.items() if "wall_minutes" not in k}  # noqa: E731
     assert {k: wall(v) for k, v in again.items()} == {k: wall(v) for k, v in reranked.items()}
+    assert {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db")) for m in ("sccop", "random")} == rows_before
+    # New ranking rules (a raised RANKING_VERSION) score the finished pairs again, again from their databases.
+    monkeypatch.setattr("sccop.refine.RANKING_VERSION", 10**6)
+    ledger = (out / "results.jsonl").read_text()
+    run_bench(table, reranking, settings, out, progress=False)
+    added = [json.loads(x) for x in (out / "results.jsonl").read_text()[len(ledger):].splitlines()]
+    assert sorted((x["id"], x["method"]) for x in added if x["status"] == "ok") == [("mp-30", "random"), ("mp-30", "sccop")]
+    assert all('"ranking_version": 1000000' in x["refine_settings"] for x in added if x["status"] == "ok")
     assert {m: len(Store(out / "rows" / "mp-30" / m / f"{m}.db")) for m in ("sccop", "random")} == rows_before
     # Other settings on the same folder are refused.
     with pytest.raises(SccopInputError, match="budget_calls: 10 -> 12"):

@@ -186,10 +186,13 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
 
 
 def refine_key(config: RunConfig) -> str:
-    """The refinement settings a result was scored with (a changed one is scored again)."""
+    """The refinement settings and ranking rules a result was scored with (a change to either is scored
+    again)."""
     from dataclasses import asdict
 
-    return json.dumps(asdict(config.refine), sort_keys=True)
+    from sccop.refine import RANKING_VERSION
+
+    return json.dumps({**asdict(config.refine), "ranking_version": RANKING_VERSION}, sort_keys=True)
 
 
 def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: RunConfig, calculator=None,
