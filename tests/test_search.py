@@ -79,27 +79,6 @@ def test_learning_never_labels_a_structure_twice(tmp_path):
         assert energies.count(round(r.energy / r.natoms, 8)) == 1, r.parent
 
 
-def test_distinct_labels_label_each_arrangement_once(tmp_path):
-    """CuAu in 2-4 atoms has few arrangements, sampled in many groups, settings and volumes. With
-    `distinct_labels` no two labels are StructureMatcher copies; without it, copies are labelled."""
-    from pymatgen.analysis.structure_matcher import StructureMatcher
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    def copies(out):
-        labels = sorted((r for r in connect(out / "sccop.db").select(stage="label")), key=lambda r: r.id)
-        structures = [AseAtomsAdaptor.get_structure(r.toatoms()) for r in labels]
-        matcher = StructureMatcher()
-        return len(labels), sum(any(matcher.fit(s, t) for t in structures[:k]) for k, s in enumerate(structures))
-
-    config = dict(rounds=1, iterations=2, per_iteration=4, initial_labels=6)
-    Search(small_config(**config), tmp_path / "plain", progress=False).run()
-    Search(small_config(**config, distinct_labels=True), tmp_path / "distinct", progress=False).run()
-    labelled, repeated = copies(tmp_path / "plain")
-    assert repeated > 0
-    labelled, repeated = copies(tmp_path / "distinct")
-    assert labelled >= 6 and repeated == 0
-
-
 class Interrupt(BaseException):
     pass
 

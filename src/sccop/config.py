@@ -218,12 +218,6 @@ class SearchConfig:
         "energy; the lowest are relaxed at the round's end) or relaxation (each is relaxed and labelled with its "
         "relaxed energy, so the network learns where a structure relaxes to and every label is a relaxed result).",
     )
-    distinct_labels: bool = _f(
-        False,
-        "Label only structures that pymatgen's StructureMatcher tells apart from every structure labelled before "
-        "(one arrangement sampled in several groups, settings or volumes is labelled once), in the initial labels "
-        "and the network's picks.",
-    )
     seed_structures: int = _f(3, "Relaxed structures whose group and lattice seed the next round's sampling.")
     seed_samples: int = _f(20, "Samples drawn on each seed structure's lattice.")
     tolerance: float = _f(0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.")

@@ -89,26 +89,6 @@ def deduplicate(indices: list[int], vectors: np.ndarray, structures=None, config
     return unique
 
 
-def distinct(items: list, structure_of, known: list = (), limit: int | None = None, matcher=None) -> list:
-    """`items` (in order) less those whose structure (`structure_of(item)`, a pymatgen Structure) matches,
-    by StructureMatcher, an earlier kept one or one of `known`; at most `limit` are kept."""
-    if matcher is None:
-        from pymatgen.analysis.structure_matcher import StructureMatcher
-
-        matcher = StructureMatcher()
-    seen = [structure_of(j) for j in known]
-    kept = []
-    for i in items:
-        if limit is not None and len(kept) >= limit:
-            break
-        structure = structure_of(i)
-        if any(matcher.fit(structure, other) for other in seen):
-            continue
-        kept.append(i)
-        seen.append(structure)
-    return kept
-
-
 def select(
     energies: np.ndarray,
     vectors: np.ndarray,

@@ -138,7 +138,6 @@ class Search:
         self.finishing = False  # set while the stopped run relaxes its best labels (no time check)
         self.start = time.perf_counter()
         self.structures: dict[str, object] = {}  # uid -> SymmetricStructure (pool, annealed)
-        self._matchable: dict[str, object] = {}  # uid -> pymatgen Structure, for `_distinct`
         self.labels: dict[str, float] = {}  # label uid -> backend energy per atom (ok only)
         self.label_source: dict[str, str] = {}  # label uid -> structure uid
         self.relaxed: dict[str, float] = {}  # relax uid -> energy per atom (ok only)
@@ -430,43 +429,9 @@ class Search:
             return []
         keep.sort()
         options, e, sd, vectors = [options[i] for i in keep], e[keep], sd[keep], vectors[keep]
-        rng = self.rng(round_, "select", iteration)
-        picks = select(e, vectors, min(cfg.per_iteration, len(options)), uncertainty=sd, config=self.config.landscape,
-                       rng=rng)
-        if cfg.distinct_labels:
-            picks = self._distinct_picks(picks, options, e, sd, vectors, sorted(labelled), rng)
+        picks = select(e, vectors, min(cfg.per_iteration, len(options)), uncertainty=sd,
+                       config=self.config.landscape, rng=self.rng(round_, "select", iteration))
         return [options[i] for i in picks]
-
-    def _distinct_picks(self, picks, options, e, sd, vectors, labelled, rng) -> list[int]:
-        """`picks` less copies (StructureMatcher) of a labelled structure or of each other, topped up by
-        selecting again among the options not yet tried. The matcher runs on the picks alone, not on every
-        option: it is slow for large cells."""
-        from sccop.landscape import select
-
-        wanted, accepted, tried = len(picks), [], set()
-        while picks:
-            tried.update(picks)
-            unique = set(self._distinct([options[i] for i in picks], known=labelled + [options[i] for i in accepted]))
-            accepted += [i for i in picks if options[i] in unique]
-            left = [i for i in range(len(options)) if i not in tried]
-            if len(accepted) >= wanted or not left:
-                break
-            sub = select(e[left], vectors[left], min(wanted - len(accepted), len(left)), uncertainty=sd[left],
-                         config=self.config.landscape, rng=rng)
-            picks = [left[k] for k in sub]
-        return sorted(accepted)
-
-    def _distinct(self, uids: list[str], known: list[str] = (), limit: int | None = None) -> list[str]:
-        """`uids` in order less StructureMatcher copies of earlier ones and of `known`."""
-        from sccop.landscape import distinct
-        from sccop.refine import _structure
-
-        def structure_of(uid):
-            if uid not in self._matchable:
-                self._matchable[uid] = _structure(self.structures[uid].to_atoms())
-            return self._matchable[uid]
-
-        return distinct(uids, structure_of, known=known, limit=limit)
 
     def _save_landscape(self, round_, iteration, pool, embedding, regions, pred, spread, groups, reps) -> None:
         """DIR/landscape/rR_iI.npz: the partition as the search saw it, for `sccop report`'s map."""
@@ -543,12 +508,7 @@ class Search:
                 pool += self.sample_pool(round_)
                 if round_ == 0:
                     rng = self.rng(0, "initial")
-                    if cfg.distinct_labels:  # random order, copies of an earlier pick skipped
-                        order = [pool[i] for i in rng.permutation(len(pool))]
-                        chosen = set(self._distinct(order, limit=cfg.initial_labels))
-                        first = [u for u in pool if u in chosen]
-                    else:
-                        first = [pool[i] for i in sorted(rng.choice(len(pool), min(cfg.initial_labels, len(pool)), replace=False))]
+                    first = [pool[i] for i in sorted(rng.choice(len(pool), min(cfg.initial_labels, len(pool)), replace=False))]
                     self.label(first, 0, 0)
                     self.relax_best(round_, cfg.relax_each)
                 for iteration in range(cfg.iterations):
