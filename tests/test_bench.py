@@ -44,7 +44,7 @@ def test_score_counts_calls_to_the_first_hit_and_matches_the_reference(tmp_path)
         atoms = atoms.copy()
         atoms.calc = SinglePointCalculator(atoms, energy=e * len(atoms))
         rows.append((f"relax/{k}", atoms, {}, {"stage": "relax", "status": "ok", "energy_per_atom": e,
-                                              "backend_call": 1, "calls": k}))
+                                              "backend_call": 1, "calls": k, "steps": 10 * k}))
     rows.append(("relax/5", fcc.copy(), {}, {"stage": "relax", "status": "failed", "reason": "boom", "backend_call": 1,
                                              "calls": 5}))
     store.put_many(rows)
@@ -56,6 +56,12 @@ def test_score_counts_calls_to_the_first_hit_and_matches_the_reference(tmp_path)
     assert result["calls_to_hit"] == 2 and result["calls_to_final_group"] == 2 and result["calls_to_match"] == 2
     # The top 5 unique structures: the two fcc cells are one structure (scaled), so fcc, bcc, sc.
     assert result["top5_spacegroups"] == "225 229 221" and result["top5_structure_match"]
+    # Evaluations: a relaxation counts its steps plus one (11, 21, 31, 41, and 1 for the failed one). The best
+    # so far changes at the first two: what a run cut at a given number of evaluations would have answered.
+    assert result["evaluations"] == 105 and result["evaluations_to_hit"] == 32
+    assert result["best_spacegroup_by_evaluations"] == "11:229 32:225"
+    from sccop.bench import group_within
+    assert [group_within(result["best_spacegroup_by_evaluations"], n) for n in (10, 11, 31, 32, 1000)] == [None, 229, 229, 225, 225]
     # A row asking for bcc: top-1 misses, top-5 hits, and the first hit is the first call.
     other = score(tmp_path / "x.db", BenchRow("mp-13", "Cu", 1, 229, "toy"), None)
     assert not other["spacegroup_match"] and other["top5_spacegroup_match"] and other["calls_to_hit"] == 1
@@ -91,7 +97,7 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path, monkeypa
         lines = list(csv.DictReader(fh))
     assert len(lines) == 4 and {r["note"] for r in lines} == {"fcc", "odd"}  # the table's columns carried along
     summary = (out / "summary.md").read_text()
-    assert "| **all** | 2 |" in summary and "random / sccop" in summary
+    assert "| **all** | 2 |" in summary and "random / sccop" in summary and "At equal cost" in summary
     # The random baseline relaxed exactly its budget; refinement calls come on top, in their own rows.
     assert len(Store(out / "rows" / "mp-30" / "random" / "random.db").rows(backend_call=1)) == 10
     for method in ("sccop", "random"):
@@ -291,6 +297,16 @@ def test_summary_reports_the_evaluations_ratio():
     text = summary_markdown(table, results, ("sccop", "random"))
     assert "random / sccop, over rows both hit: median 0.20" in text
     assert "its steps plus one), random / sccop: median 2.00 (quartiles 1.50-2.50, range 1.00-3.00, 2 rows)" in text
+    assert "At equal cost" not in text  # results from before the evaluations were recorded
+    # Random search cut at sccop's evaluations: row a's cut run is still in bcc (a miss), row b's hits.
+    results[("a", "sccop")].update(evaluations=100, spacegroup_match=True)
+    results[("a", "random")].update(evaluations=400, best_spacegroup_by_evaluations="50:229 150:225")
+    results[("b", "sccop")].update(evaluations=80, spacegroup_match=False)
+    results[("b", "random")].update(evaluations=90, best_spacegroup_by_evaluations="30:229")
+    text = summary_markdown(table, results, ("sccop", "random"))
+    assert ("cut at sccop's energy-and-force evaluations for each row matches the group (top-1, as relaxed) on 1/2 "
+            "rows, against sccop's 1/2 (0 cut runs had relaxed nothing by then)") in text
+    assert "times sccop's evaluations: median 2.56" in text
 
 
 def test_a_bench_folder_from_before_a_new_setting_resumes(tmp_path):

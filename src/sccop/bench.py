@@ -315,8 +315,9 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
     # The cost to the first hit in energy-and-force evaluations: a single point is one, a relaxation its
     # optimizer steps plus one.
     if out["calls_to_hit"] is not None:
-        out["evaluations_to_hit"] = sum(1 + (int(r.get("steps") or 0) if r.get("stage") == "relax" else 0)
-                                        for r in rows if r.calls <= out["calls_to_hit"])
+        out["evaluations_to_hit"] = sum(_evaluations(r) for r in rows if r.calls <= out["calls_to_hit"])
+    out["evaluations"] = sum(_evaluations(r) for r in rows)
+    out["best_spacegroup_by_evaluations"] = _best_by_evaluations(rows, groups)
     if reference is not None:
         try:
             out.update(_match_reference(reference, relaxed, unique, best, structures, matcher, first))
@@ -324,6 +325,35 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = 5) ->
             out["reference"] = reference.name
             out["reason"] = f"reference not scored: {describe_error(exc)}"
     return out
+
+
+def _evaluations(r) -> int:
+    """Energy-and-force evaluations of one backend call: a single point is one, a relaxation its steps plus one."""
+    return 1 + (int(r.get("steps") or 0) if r.get("stage") == "relax" else 0)
+
+
+def _best_by_evaluations(rows, groups: dict) -> str:
+    """'evaluations:group ...': after each relaxation that lowered the best energy so far, the evaluations
+    spent up to it and the new best structure's group (what a run cut there would answer, as relaxed)."""
+    steps, best, out = 0, None, []
+    for r in sorted(rows, key=lambda r: r.calls):
+        steps += _evaluations(r)
+        if r.id in groups and (best is None or r.energy_per_atom < best):
+            best = r.energy_per_atom
+            out.append(f"{steps}:{groups[r.id]}")
+    return " ".join(out)
+
+
+def group_within(curve: str, evaluations: int) -> int | None:
+    """The best structure's group of a run cut at `evaluations` (from `_best_by_evaluations`); None when
+    it had relaxed nothing by then."""
+    group = None
+    for item in (curve or "").split():
+        spent, g = item.split(":")
+        if int(spent) > evaluations:
+            break
+        group = int(g)
+    return group
 
 
 def _match_reference(reference: Path, relaxed, unique, best, structures, matcher, first) -> dict:
@@ -348,7 +378,8 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "status", "reason", "best_energy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
-    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit", "calls_to_match",
+    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit", "evaluations",
+    "best_spacegroup_by_evaluations", "calls_to_match",
     "minutes_to_match",
 ]
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
@@ -426,6 +457,24 @@ def _ratios(table: list[BenchRow], results: dict, random_key: str, sccop_key: st
     return out
 
 
+def equal_cost(table: list[BenchRow], results: dict) -> list[str]:
+    """Group top-1 (as relaxed) of random search cut at sccop's energy-and-force evaluations for the row:
+    random search is sequential, so its first k relaxations are what a run with that budget makes."""
+    both = [(results[(r.id, "sccop")], results[(r.id, "random")], r) for r in table
+            if results.get((r.id, "sccop"), {}).get("evaluations") and "best_spacegroup_by_evaluations" in results.get((r.id, "random"), {})]
+    if not both:
+        return []
+    cut = [group_within(b["best_spacegroup_by_evaluations"], a["evaluations"]) for a, b, _ in both]
+    hits = sum(g == r.spacegroup for g, (_, _, r) in zip(cut, both))
+    relaxed_nothing = sum(g is None for g in cut)
+    ratio = [b["evaluations"] / a["evaluations"] for a, b, _ in both]
+    return [f"At equal cost: random search cut at sccop's energy-and-force evaluations for each row matches the group "
+            f"(top-1, as relaxed) on {hits}/{len(both)} rows, against sccop's "
+            f"{sum(bool(a.get('spacegroup_match')) for a, _, _ in both)}/{len(both)} "
+            f"({relaxed_nothing} cut runs had relaxed nothing by then). Uncut, random search spent this many times "
+            f"sccop's evaluations: median {_spread(ratio)}.", ""]
+
+
 def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
     """Counts per category and overall (as relaxed, refined, re-ranked), the calls-to-first-hit ratio, and
     the rows one method won."""
@@ -457,6 +506,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         if evaluations:
             lines += ["Energy and force evaluations to the first hit (a single point counts one, a relaxation its steps "
                       f"plus one), random / sccop: median {_spread(evaluations)}.", ""]
+        lines += equal_cost(table, results)
         won = {"sccop": [], "random": []}
         lower = {"sccop": [], "random": []}
         for r in table:
