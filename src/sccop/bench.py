@@ -378,9 +378,8 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "status", "reason", "best_energy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
-    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit", "evaluations",
-    "best_spacegroup_by_evaluations", "calls_to_match",
-    "minutes_to_match",
+    "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit",
+    "evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
 ]
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
                    "top5_spacegroup_match", "structure_match", "top5_structure_match"]
@@ -460,8 +459,11 @@ def _ratios(table: list[BenchRow], results: dict, random_key: str, sccop_key: st
 def equal_cost(table: list[BenchRow], results: dict) -> list[str]:
     """Group top-1 (as relaxed) of random search cut at sccop's energy-and-force evaluations for the row:
     random search is sequential, so its first k relaxations are what a run with that budget makes."""
-    both = [(results[(r.id, "sccop")], results[(r.id, "random")], r) for r in table
-            if results.get((r.id, "sccop"), {}).get("evaluations") and "best_spacegroup_by_evaluations" in results.get((r.id, "random"), {})]
+    both = []
+    for r in table:
+        a, b = results.get((r.id, "sccop")) or {}, results.get((r.id, "random")) or {}
+        if a.get("evaluations") and "best_spacegroup_by_evaluations" in b:
+            both.append((a, b, r))
     if not both:
         return []
     cut = [group_within(b["best_spacegroup_by_evaluations"], a["evaluations"]) for a, b, _ in both]
