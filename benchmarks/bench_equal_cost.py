@@ -39,9 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     table = {row.id: row for row in read_table(args.table)}
     done_sccop = finished(args.sccop_dir, "sccop")
+    done_random = {d: finished(d, "random") for d in args.random_dirs}
     results, rows = {}, []
     for row_id in sorted(done_sccop):
-        folder = next((d for d in args.random_dirs if row_id in finished(d, "random")), None)
+        folder = next((d for d in args.random_dirs if row_id in done_random[d]), None)
         if folder is None:
             continue
         row = table[row_id]
