@@ -41,6 +41,9 @@ def main() -> None:
     done_sccop = finished(args.sccop_dir, "sccop")
     done_random = {d: finished(d, "random") for d in args.random_dirs}
     results, rows = {}, []
+    print("| row | formula | atoms | group | sccop best | sccop evaluations | random at sccop's evaluations "
+          "| random best | random evaluations |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row_id in sorted(done_sccop):
         folder = next((d for d in args.random_dirs if row_id in done_random[d]), None)
         if folder is None:

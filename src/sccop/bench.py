@@ -446,24 +446,26 @@ def _counts_table(table: list[BenchRow], results: dict, methods, prefix: str) ->
     return lines + [""]
 
 
-def _ratios(table: list[BenchRow], results: dict, random_key: str, sccop_key: str) -> list[float]:
-    """random's `random_key` / sccop's `sccop_key`, over the rows where both are known."""
+def _pairs(table: list[BenchRow], results: dict) -> list[tuple[BenchRow, dict, dict]]:
+    """(row, sccop's result, random's result) for the rows both methods have a result for."""
     out = []
     for r in table:
         a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
-        if a and b and a.get(sccop_key) and b.get(random_key):
-            out.append(b[random_key] / a[sccop_key])
+        if a and b:
+            out.append((r, a, b))
     return out
+
+
+def _ratios(table: list[BenchRow], results: dict, random_key: str, sccop_key: str) -> list[float]:
+    """random's `random_key` / sccop's `sccop_key`, over the rows where both are known."""
+    return [b[random_key] / a[sccop_key] for _, a, b in _pairs(table, results) if a.get(sccop_key) and b.get(random_key)]
 
 
 def equal_cost(table: list[BenchRow], results: dict) -> list[str]:
     """Group top-1 (as relaxed) of random search cut at sccop's energy-and-force evaluations for the row:
     random search is sequential, so its first k relaxations are what a run with that budget makes."""
-    both = []
-    for r in table:
-        a, b = results.get((r.id, "sccop")) or {}, results.get((r.id, "random")) or {}
-        if a.get("evaluations") and "best_spacegroup_by_evaluations" in b:
-            both.append((a, b, r))
+    both = [(a, b, r) for r, a, b in _pairs(table, results)
+            if a.get("evaluations") and "best_spacegroup_by_evaluations" in b]
     if not both:
         return []
     cut = [group_within(b["best_spacegroup_by_evaluations"], a["evaluations"]) for a, b, _ in both]
@@ -491,9 +493,8 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
                   + ", ".join(f"{m} {n}" for m, n in refine_calls.items()) + ".", ""]
     if {"sccop", "random"} <= set(methods):
         ratios, ratio_rows = [], []
-        for r in table:
-            a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
-            if a and b and a.get("calls_to_hit") and b.get("calls_to_hit"):
+        for r, a, b in _pairs(table, results):
+            if a.get("calls_to_hit") and b.get("calls_to_hit"):
                 ratios.append(b["calls_to_hit"] / a["calls_to_hit"])
                 ratio_rows.append(f"{r.id} {b['calls_to_hit']}/{a['calls_to_hit']}")
         lines += ["Backend calls to the first structure in the row's space group, random / sccop, over rows both "
@@ -511,10 +512,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         lines += equal_cost(table, results)
         won = {"sccop": [], "random": []}
         lower = {"sccop": [], "random": []}
-        for r in table:
-            a, b = results.get((r.id, "sccop")), results.get((r.id, "random"))
-            if not (a and b):
-                continue
+        for r, a, b in _pairs(table, results):
             if bool(a.get("spacegroup_match")) != bool(b.get("spacegroup_match")):
                 won["sccop" if a.get("spacegroup_match") else "random"].append(r.id)
             ea, eb = a.get("best_energy_per_atom"), b.get("best_energy_per_atom")
