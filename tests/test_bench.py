@@ -98,6 +98,11 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path, monkeypa
     assert len(lines) == 4 and {r["note"] for r in lines} == {"fcc", "odd"}  # the table's columns carried along
     summary = (out / "summary.md").read_text()
     assert "| **all** | 2 |" in summary and "random / sccop" in summary and "At equal cost" in summary
+    # Random search's expectation from its own 10 relaxations: a hit at its budget, in the csv and the summary.
+    expected = results[("mp-30", "random")]
+    assert 0 < expected["top1_chance"] <= 1 and 1 <= expected["expected_calls_to_hit"] <= 10
+    assert "top1_chance" not in results[("mp-30", "sccop")] and lines[1]["top1_chance"] == str(expected["top1_chance"])
+    assert "Random search's expectation from its own relaxations" in summary
     # The random baseline relaxed exactly its budget; refinement calls come on top, in their own rows.
     assert len(Store(out / "rows" / "mp-30" / "random" / "random.db").rows(backend_call=1)) == 10
     for method in ("sccop", "random"):
@@ -307,6 +312,15 @@ def test_summary_reports_the_evaluations_ratio():
     assert ("cut at sccop's energy-and-force evaluations for each row matches the group (top-1, as relaxed) on 1/2 "
             "rows, against sccop's 1/2 (0 cut runs had relaxed nothing by then)") in text
     assert "times sccop's evaluations: median 2.56" in text
+    assert "Random search's expectation" not in text  # results from before it was recorded
+    # Its expectation: chances 0.6 and 0.3 add to 0.9 rows, spread sqrt(0.24 + 0.21); expected calls
+    # 4 and 2 against sccop's 10 and 5 (0.4 both); evaluations only row a's is known (150 / 100).
+    results[("a", "random")].update(top1_chance=0.6, expected_calls_to_hit=4, expected_evaluations_to_hit=150)
+    results[("b", "random")].update(top1_chance=0.3, expected_calls_to_hit=2, expected_evaluations_to_hit=None)
+    text = summary_markdown(table, results, ("sccop", "random"))
+    assert "group top-1, as relaxed, 0.9 ± 0.7 of 2 rows at its budget (bootstrap; its run 0, sccop 1)" in text
+    assert "Expected calls to the first hit, random / sccop: median 0.40 (" in text
+    assert "Expected evaluations to the first hit, random / sccop: median 1.50." in text
 
 
 def test_a_bench_folder_from_before_a_new_setting_resumes(tmp_path):

@@ -165,6 +165,10 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                 random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator,
                               force=force)
         result = score(db, row, reference)
+        if method == "random":  # its relaxations are independent draws: their expectation is less noisy
+            from sccop.resample import expectation, read_pool
+
+            result.update(expectation(read_pool(db), row.spacegroup))
     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the benchmark
         reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
         log.warning("%s on %s failed: %s", method, row.id, reason)
@@ -380,6 +384,7 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
     "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit",
     "evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
+    "top1_chance", "expected_calls_to_hit", "expected_evaluations_to_hit",  # random search only (sccop.resample)
 ]
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
                    "top5_spacegroup_match", "structure_match", "top5_structure_match"]
@@ -479,6 +484,26 @@ def equal_cost(table: list[BenchRow], results: dict) -> list[str]:
             f"sccop's evaluations: median {_spread(ratio)}.", ""]
 
 
+def expected_random(table: list[BenchRow], results: dict) -> list[str]:
+    """Random search's expected top-1 count and calls and evaluations to the first hit (sccop.resample),
+    over the rows both methods finished, beside sccop's."""
+    both = [(a, b) for _, a, b in _pairs(table, results) if "top1_chance" in b]
+    if not both:
+        return []
+    chances = [b["top1_chance"] for _, b in both]
+    spread = sum(p * (1 - p) for p in chances) ** 0.5
+    lines = [f"Random search's expectation from its own relaxations (independent draws, so any order of them is as "
+             f"likely as the run's): group top-1, as relaxed, {sum(chances):.1f} ± {spread:.1f} of {len(both)} rows "
+             f"at its budget (bootstrap; its run {sum(bool(b.get('spacegroup_match')) for _, b in both)}, sccop "
+             f"{sum(bool(a.get('spacegroup_match')) for a, _ in both)})."]
+    for what in ("calls", "evaluations"):
+        ratios = [b[f"expected_{what}_to_hit"] / a[f"{what}_to_hit"] for a, b in both
+                  if b.get(f"expected_{what}_to_hit") and a.get(f"{what}_to_hit")]
+        if ratios:
+            lines.append(f"Expected {what} to the first hit, random / sccop: median {_spread(ratios)}.")
+    return [" ".join(lines), ""]
+
+
 def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
     """Counts per category and overall (as relaxed, refined, re-ranked), the calls-to-first-hit ratio, and
     the rows one method won."""
@@ -509,6 +534,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         if evaluations:
             lines += ["Energy and force evaluations to the first hit (a single point counts one, a relaxation its steps "
                       f"plus one), random / sccop: median {_spread(evaluations)}.", ""]
+        lines += expected_random(table, results)
         lines += equal_cost(table, results)
         won = {"sccop": [], "random": []}
         lower = {"sccop": [], "random": []}

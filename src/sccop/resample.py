@@ -102,3 +102,14 @@ def top1_chance_within(pool: list[Relaxation], target: int, evaluations: int, rn
         if kept.size and np.isfinite(energy[kept]).any():
             wins += bool(hit[kept[np.argmin(energy[kept])]])
     return wins / draws
+
+
+def expectation(pool: list[Relaxation], target: int) -> dict:
+    """The bench's fields for one random search run: `top1_chance` (its answer in `target` at its own
+    budget, the bootstrap) and `expected_calls_to_hit` / `expected_evaluations_to_hit` (None without a hit)."""
+    first = expected_first_hit(pool, target)
+    return {
+        "top1_chance": round(top1_chance(pool, target, len(pool), replace=True), 4) if pool else 0.0,
+        "expected_calls_to_hit": None if first is None else round(first[0], 2),
+        "expected_evaluations_to_hit": None if first is None else round(first[1], 1),
+    }
