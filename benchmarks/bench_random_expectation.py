@@ -19,8 +19,6 @@ Usage: python benchmarks/bench_random_expectation.py TABLE.csv --sccop DIR [DIR 
 from __future__ import annotations
 
 import argparse
-import math
-import statistics
 import warnings
 from pathlib import Path
 
@@ -32,8 +30,8 @@ warnings.filterwarnings("ignore")
 
 
 def main() -> None:
-    from sccop.bench import read_table, score
-    from sccop.resample import expected_first_hit, read_pool, top1_chance, top1_chance_within
+    from sccop.bench import _spread, read_table, score
+    from sccop.resample import expected_count, expected_first_hit, read_pool, top1_chance, top1_chance_within
 
     parser = argparse.ArgumentParser()
     parser.add_argument("table")
@@ -50,7 +48,7 @@ def main() -> None:
           "| random at sccop's evaluations | calls to first hit, random expected / sccop | evaluations to first hit, "
           "random expected / sccop |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    sums = {"run": 0, "n": [], "half": [], "cut": [], "sccop": [0] * len(args.sccop), "sccop0": 0}
+    sums = {"run": 0, "n": [], "half": [], "cut": [], "sccop": [0] * len(args.sccop)}
     calls_ratio, evaluations_ratio = [], []
     for row_id in sorted(set.intersection(*sccop_done)):
         folder = next((d for d in args.random if row_id in done_random[d]), None)
@@ -81,21 +79,15 @@ def main() -> None:
               f"| {at_n:.2f} | {half:.2f} | {cut:.2f} | {hit_calls} | {hit_evaluations} |")
 
     def expected(chances) -> str:
-        return f"{sum(chances):.1f} ± {math.sqrt(sum(p * (1 - p) for p in chances)):.1f}"
-
-    def median(values) -> str:
-        if not values:
-            return "- (no row both hit)"
-        q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
-        return f"{statistics.median(values):.2f} (quartiles {q[0]:.2f}-{q[2]:.2f}, {len(values)} rows)"
+        return "{:.1f} ± {:.1f}".format(*expected_count(chances))
 
     rows = len(sums["n"])
     print()
     print(f"Group top-1, as relaxed, {rows} rows: sccop {' / '.join(map(str, sums['sccop']))} ({seeds}); "
           f"random search's run {sums['run']}, expected at n relaxations {expected(sums['n'])}, at n/2 "
           f"{expected(sums['half'])}, at sccop's evaluations {expected(sums['cut'])}.")
-    print(f"Calls to the first hit, random expected / sccop: median {median(calls_ratio)}.")
-    print(f"Evaluations to the first hit, random expected / sccop: median {median(evaluations_ratio)}.")
+    print(f"Calls to the first hit, random expected / sccop: median {_spread(calls_ratio)}.")
+    print(f"Evaluations to the first hit, random expected / sccop: median {_spread(evaluations_ratio)}.")
 
 
 if __name__ == "__main__":

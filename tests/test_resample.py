@@ -5,7 +5,7 @@ from itertools import combinations, permutations, product
 import numpy as np
 import pytest
 
-from sccop.resample import Relaxation, expected_first_hit, read_pool, top1_chance, top1_chance_within
+from sccop.resample import Relaxation, expected_count, expected_first_hit, read_pool, top1_chance, top1_chance_within
 
 TARGET = 225
 # Lowest first: a hit, then misses and hits mixed, and a failure (never an answer).
@@ -78,3 +78,7 @@ def test_read_pool_keeps_the_run_order_and_scores_groups(tmp_path):
     db.write(fcc, stage="relax", status="ok", energy_per_atom=-9.0, calls=3, steps=1)  # not a backend call
     assert read_pool(tmp_path / "random.db") == [
         Relaxation(-3.7, 225, 5), Relaxation(-3.5, 229, 10), Relaxation(None, None, 1)]
+
+
+def test_expected_count_and_its_spread():
+    assert expected_count([1.0, 0.5, 0.0]) == (1.5, 0.5)

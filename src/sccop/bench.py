@@ -490,10 +490,11 @@ def expected_random(table: list[BenchRow], results: dict) -> list[str]:
     both = [(a, b) for _, a, b in _pairs(table, results) if "top1_chance" in b]
     if not both:
         return []
-    chances = [b["top1_chance"] for _, b in both]
-    spread = sum(p * (1 - p) for p in chances) ** 0.5
+    from sccop.resample import expected_count
+
+    mean, spread = expected_count([b["top1_chance"] for _, b in both])
     lines = [f"Random search's expectation from its own relaxations (independent draws, so any order of them is as "
-             f"likely as the run's): group top-1, as relaxed, {sum(chances):.1f} ± {spread:.1f} of {len(both)} rows "
+             f"likely as the run's): group top-1, as relaxed, {mean:.1f} ± {spread:.1f} of {len(both)} rows "
              f"at its budget (bootstrap; its run {sum(bool(b.get('spacegroup_match')) for _, b in both)}, sccop "
              f"{sum(bool(a.get('spacegroup_match')) for a, _ in both)})."]
     for what in ("calls", "evaluations"):

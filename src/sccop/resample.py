@@ -104,6 +104,11 @@ def top1_chance_within(pool: list[Relaxation], target: int, evaluations: int, rn
     return wins / draws
 
 
+def expected_count(chances: list[float]) -> tuple[float, float]:
+    """Expected number of hits over independent rows with these chances, and its standard deviation."""
+    return sum(chances), sum(p * (1 - p) for p in chances) ** 0.5
+
+
 def expectation(pool: list[Relaxation], target: int) -> dict:
     """The bench's fields for one random search run: `top1_chance` (its answer in `target` at its own
     budget, the bootstrap) and `expected_calls_to_hit` / `expected_evaluations_to_hit` (None without a hit)."""
