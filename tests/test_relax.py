@@ -1,9 +1,11 @@
 """Relaxation and single points: EMT end to end, and every failure path recorded with its reason."""
 
+import re
 import shutil
 
 import numpy as np
 import pytest
+from ase import Atoms
 from ase.build import bulk
 
 from sccop.backends import Backend, parse_backend
@@ -16,6 +18,7 @@ from sccop.testing import (
     NaNCalculator,
     RaisingCalculator,
     SleepingCalculator,
+    SpringCalculator,
 )
 
 EMT = BackendConfig(name="emt")
@@ -75,6 +78,21 @@ def test_fix_symmetry_keeps_the_group():
 def test_failures_are_recorded(calculator, config, words):
     result = relax(rattled_copper(), EMT, config, calculator=calculator)
     assert result.status == "failed" and words in result.reason
+
+
+def test_a_bond_far_below_the_covalent_radii_fails_the_relaxation():
+    # Two Cu atoms drawn to 1.0 A: above min_distance (0.5 A), but 0.38 of their covalent radii sum.
+    atoms = Atoms("Cu2", positions=[[4, 4, 4], [6.2, 4, 4]], cell=[10, 10, 10], pbc=True)
+    config = RelaxConfig(relax_cell=False, fmax=0.01)
+    result = relax(atoms, EMT, config, calculator=SpringCalculator(d0=1.0))
+    assert result.status == "failed" and result.converged
+    assert re.search(r"atoms collapsed: Cu-Cu (0.99|1.00)\d A is 0.38 of their covalent radii \(< 0.6\)", result.reason)
+    off = relax(atoms, EMT, RelaxConfig(relax_cell=False, fmax=0.01, min_bond_ratio=0), calculator=SpringCalculator(d0=1.0))
+    assert off.ok and off.atoms.get_distance(0, 1) == pytest.approx(1.0, abs=0.01)
+    fine = relax(atoms, EMT, config, calculator=SpringCalculator(d0=2.4))  # 0.91 of the radii: a real bond
+    assert fine.ok
+    with pytest.raises(SccopInputError, match=r"min_bond_ratio must be in \[0, 1\)"):
+        RelaxConfig(min_bond_ratio=1.5)
 
 
 def test_timeout_never_hangs():

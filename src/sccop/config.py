@@ -109,12 +109,23 @@ class RelaxConfig:
     symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
     min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
     max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")
+    min_bond_ratio: float = _f(
+        0.6,
+        "Fail a finished relaxation whose closest pair is nearer than this fraction of the sum of the two "
+        "atoms' covalent radii (ASE's table): a potential that collapses the cell reaches energies far "
+        "below any real structure and would be ranked first. Real bonds stay above about 0.75 (N2 0.77, "
+        "CO 0.79); 0: off.",
+    )
 
     def __post_init__(self):
         if not (math.isfinite(self.rattle) and self.rattle >= 0):
             from sccop.errors import SccopInputError
 
             raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {self.rattle}")
+        if not (math.isfinite(self.min_bond_ratio) and 0 <= self.min_bond_ratio < 1):
+            from sccop.errors import SccopInputError
+
+            raise SccopInputError(f"min_bond_ratio must be in [0, 1), got {self.min_bond_ratio}")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A result always comes back: status "ok" (with `converged` telling whether fmax was reached within the
 step limit) or "failed" with a reason: overlapping atoms before the call, a calculator that raises, a
-non-finite energy, forces or stress, atoms collapsing below `min_distance`, the cell exploding beyond
-`max_volume_ratio`, an unconverged SCF, a timeout, a missing binary or pseudopotential.
+non-finite energy, forces or stress, atoms collapsing below `min_distance` (during the relaxation) or
+below `min_bond_ratio` of their covalent radii (its end), the cell exploding beyond `max_volume_ratio`,
+an unconverged SCF, a timeout, a missing binary or pseudopotential.
 
 Relaxations of many structures run in lockstep: each round one evaluator call fills the energies,
 forces and stresses of all active structures (batched for ML potentials), then each structure's ASE
@@ -69,6 +70,27 @@ def structure_problem(atoms: Atoms, config: RelaxConfig, volume0: float | None =
         if ratio > config.max_volume_ratio:
             return f"cell exploded: volume x{ratio:.1f} > x{config.max_volume_ratio}"
     return None
+
+
+def bond_problem(atoms: Atoms, ratio: float) -> str | None:
+    """The closest pair nearer than `ratio` times the sum of its covalent radii, as a reason; None when
+    there is none (or `ratio` is 0)."""
+    from ase.data import covalent_radii
+    from ase.neighborlist import neighbor_list
+
+    if not ratio or not (len(atoms) > 1 or atoms.pbc.any()):
+        return None
+    radii = covalent_radii[atoms.numbers]
+    i, j, d = neighbor_list("ijd", atoms, ratio * 2 * float(radii.max()), self_interaction=False)
+    if not len(d):
+        return None
+    share = d / (radii[i] + radii[j])
+    k = int(np.argmin(share))
+    if share[k] >= ratio:
+        return None
+    symbols = atoms.get_chemical_symbols()
+    return (f"atoms collapsed: {symbols[i[k]]}-{symbols[j[k]]} {d[k]:.3f} A is {share[k]:.2f} of their covalent "
+            f"radii (< {ratio:g})")
 
 
 def values_problem(props: dict) -> str | None:
@@ -351,6 +373,10 @@ def relax_many(
             gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
             fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
             if fmax < config.fmax or state["steps"] >= config.steps:
+                problem = bond_problem(atoms, config.min_bond_ratio)
+                if problem:  # e.g. a potential's runaway collapse, far below every real structure
+                    finish(i, failed(atoms, problem, energy=value["energy"], converged=fmax < config.fmax))
+                    continue
                 result = EnergyResult(status=OK, atoms=atoms, energy=value["energy"], forces=value["forces"],
                                       stress=value.get("stress"), converged=fmax < config.fmax)
                 if config.pressure and atoms.pbc.all():
