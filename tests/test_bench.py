@@ -354,3 +354,47 @@ def test_a_folder_from_before_symmetry_bias_asks_for_the_uniform_draw(tmp_path):
         _check_settings(tmp_path, record, force=False)
     record["config"] = to_dict(RunConfig(sampler=SamplerConfig(symmetry_bias=0.0)))
     _check_settings(tmp_path, record, force=False)  # what the old folder ran with: accepted
+
+
+def test_random_search_stops_at_an_evaluation_budget(tmp_path):
+    from sccop.baseline import random_search
+
+    config = replace_search(base_config(), chunk=4)
+    config = type(config)(**{**config.__dict__, "composition": "Cu", "atoms": "2"})
+    random_search(config, tmp_path / "e", budget_evaluations=40)
+    rows = sorted(Store(tmp_path / "e" / "random.db").rows(backend_call=1), key=lambda r: r.calls)
+    spent = [1 + r.steps for r in rows]
+    # It stops at the first chunk that reaches the budget: without its last chunk (at most 4) it was short.
+    assert sum(spent) >= 40 and sum(spent[:-4]) < 40
+    # The same draws as a run by calls: structure I depends on (seed, I) alone.
+    random_search(config, tmp_path / "c", budget_calls=len(rows))
+    same = sorted(Store(tmp_path / "c" / "random.db").rows(backend_call=1), key=lambda r: r.calls)
+    assert [r.energy_per_atom for r in same] == pytest.approx([r.energy_per_atom for r in rows], abs=1e-6)
+
+
+def test_bench_gives_random_search_the_evaluations_of_sccop(tmp_path):
+    table_path = tmp_path / "toy.csv"
+    write_table(table_path, [
+        {"material_id": "mp-30", "full_formula": "Cu", "nsites": 1, "spacegroup": 225, "category": "easy", "note": ""},
+        {"material_id": "mp-bad", "full_formula": "CuAu", "nsites": 3, "spacegroup": 123, "category": "hard", "note": ""},
+    ])
+    table = read_table(table_path)
+    out = tmp_path / "bench"
+    settings = BenchSettings(budget_calls=10, random_evaluations=2.0)
+    results = run_bench(table, replace(base_config(), seed=3), settings, out, progress=False)
+    sccop, random = results[("mp-30", "sccop")], results[("mp-30", "random")]
+    assert random["budget_evaluations"] == 2 * sccop["evaluations"]
+    # Random search ran until its evaluations reached twice sccop's (not its 10 calls), so the equal-cost
+    # cut in the summary sees a run that got at least as far as sccop.
+    assert random["evaluations"] >= random["budget_evaluations"]
+    summary = (out / "summary.md").read_text()
+    assert "At equal cost" in summary
+    # A row whose sccop pair failed has no evaluations to match: random's pair fails and says why.
+    assert results[("mp-bad", "random")]["status"] == "failed"
+    assert "no finished sccop pair" in results[("mp-bad", "random")]["reason"]
+    # The setting is part of the folder's record: a change is refused.
+    with pytest.raises(SccopInputError, match="random_evaluations"):
+        run_bench(table, base_config(), BenchSettings(budget_calls=10, random_evaluations=1.0), out, progress=False)
+    with pytest.raises(SccopInputError, match="must be positive"):
+        run_bench(table, base_config(), BenchSettings(budget_calls=10, random_evaluations=-1.0), tmp_path / "x",
+                  progress=False)

@@ -35,11 +35,14 @@ def random_search(
     *,
     budget_calls: int | None = None,
     budget_minutes: float | None = None,
+    budget_evaluations: int | None = None,
     calculator=None,
     progress: bool = False,
     force: bool = False,
 ) -> BaselineResult:
-    """Sample and relax structures of `config.composition` with `config.atoms` atoms until a budget is used.
+    """Sample and relax structures of `config.composition` with `config.atoms` atoms until a budget is used:
+    relaxations (`budget_calls`), minutes, or energy-and-force evaluations (`budget_evaluations`: a
+    relaxation costs its optimizer steps plus one; the run stops at the first chunk that reaches it).
 
     Without a budget it stops after `config.search.samples` relaxations. Energies are per atom, or
     enthalpies per atom under `config.relax.pressure`, as in the search. An existing DIR made with other
@@ -70,7 +73,7 @@ def random_search(
         raise SccopInputError(f"{out} holds a random search with other settings ({'; '.join(changes)}); "
                               "use another folder or force")
     store.metadata = {**store.metadata, "settings": settings}
-    if budget_calls is None and budget_minutes is None:
+    if budget_calls is None and budget_minutes is None and budget_evaluations is None:
         budget_calls = config.search.samples
     previous = float(store.metadata.get("seconds", 0.0))
     start = time.perf_counter()
@@ -80,6 +83,7 @@ def random_search(
 
     own = store.rows(backend_call=1)  # refinement rows (sccop.refine) may sit beside them
     calls = len(own)
+    evaluations = sum(1 + int(r.get("steps") or 0) for r in own)
     index = max((int(r.uid.split("/")[1]) + 1 for r in own), default=0)
     chunk = max(1, config.search.chunk)
     stopped = "budget"
@@ -91,7 +95,11 @@ def random_search(
         if budget_minutes is not None and minutes() >= budget_minutes:
             stopped = "time"
             break
+        if budget_evaluations is not None and evaluations >= budget_evaluations:
+            break
         size = chunk if budget_calls is None else min(chunk, budget_calls - calls)
+        if budget_evaluations is not None and calls:  # about as many as the evaluations left pay for
+            size = max(1, min(size, -(-(budget_evaluations - evaluations) * calls // evaluations)))
         found = sampler.sample(size, config.seed, start=index)
         index += size
         if not found:
@@ -106,6 +114,7 @@ def random_search(
         rows = []
         for (i, s), result in zip(found, results):
             calls += 1
+            evaluations += 1 + int(result.steps)
             energy = enthalpy_per_atom(result, config.relax.pressure)
             rows.append((f"random/{i}", result.atoms, {}, {
                 "stage": "relax", "status": result.status, "reason": result.reason, "energy_per_atom": energy,

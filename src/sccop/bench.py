@@ -120,6 +120,9 @@ class BenchSettings:
     budget_minutes: float | None = None
     workers: int = 1
     cif_dir: str | None = None
+    # Random search's budget per row: this many times the energy-and-force evaluations of the row's sccop
+    # pair (1: both methods spend the same); None: the budget above, as sccop's.
+    random_evaluations: float | None = None
 
     def budget(self) -> tuple[int | None, float | None]:
         if self.budget_calls is None and self.budget_minutes is None:
@@ -141,12 +144,14 @@ def row_config(base: RunConfig, row: BenchRow, settings: BenchSettings) -> RunCo
 
 
 def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference: Path | None = None,
-             calculator=None, force: bool = False, finished: dict | None = None) -> dict:
+             calculator=None, force: bool = False, finished: dict | None = None,
+             evaluations: int | None = None) -> dict:
     """Run one method on one row, refine its answer (sccop.refine: symmetrise and re-relax, re-rank when
     configured) and score it against the row (and `reference`, a structure file, when given); never
     raises: a failure is a result with its reason. `finished`: this pair's earlier result, whose method
     run is then not repeated: the pair is scored again from its database (and refined, if the refinement
-    settings changed)."""
+    settings changed). `evaluations`: random search's budget in energy-and-force evaluations instead of
+    the config's calls or minutes."""
     from sccop.baseline import random_search
     from sccop.search import Search
 
@@ -162,9 +167,13 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                 Search(config, folder, force=force, progress=False, calculator=calculator).run()
             else:
                 calls, minutes = config.search.budget_calls, config.search.budget_minutes
-                random_search(config, folder, budget_calls=calls, budget_minutes=minutes, calculator=calculator,
-                              force=force)
+                if evaluations is not None:
+                    calls = minutes = None
+                random_search(config, folder, budget_calls=calls, budget_minutes=minutes,
+                              budget_evaluations=evaluations, calculator=calculator, force=force)
         result = score(db, row, reference)
+        if evaluations is not None:
+            result["budget_evaluations"] = evaluations
         if method == "random":  # its relaxations are independent draws: their expectation is less noisy
             from sccop.resample import expectation, read_pool
 
@@ -383,7 +392,7 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
     "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit",
-    "evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
+    "evaluations", "budget_evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
     "top1_chance", "expected_calls_to_hit", "expected_evaluations_to_hit",  # random search only (sccop.resample)
 ]
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
@@ -624,8 +633,12 @@ def run_bench(
     calls, minutes = settings.budget()
     recorded = to_dict(replace(base, composition=None, atoms=None, formula_units=None))
     recorded.pop("refine", None)  # may change: finished pairs are then refined and scored again
-    _check_settings(out, {"config": recorded,
-                          "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}, force)
+    record = {"config": recorded, "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}
+    if settings.random_evaluations is not None:  # recorded only when set: older folders resume unchanged
+        if settings.random_evaluations <= 0:
+            raise SccopInputError(f"--random-evaluations must be positive, got {settings.random_evaluations}")
+        record["random_evaluations"] = settings.random_evaluations
+    _check_settings(out, record, force)
     ledger = out / "results.jsonl"
     results = _load_results(ledger)
     # Finished pairs are skipped; failed ones run again (a lost worker, a fixed input), resuming their own
@@ -638,30 +651,49 @@ def run_bench(
                  len(table) * len(settings.methods))
     executor = make_executor(ExecutionConfig(workers=settings.workers))
     task = partial(_task, out=out, calculator=calculator, cif_dir=settings.cif_dir, force=force)
-    items = [(row, m, row_config(base, row, settings), results.get((row.id, m))) for row, m in todo]
+    # With random search's budget tied to sccop's evaluations, a row's sccop pair runs first.
+    later = [(row, m) for row, m in todo if m == "random" and settings.random_evaluations is not None]
+    phases = [[pair for pair in todo if pair not in later], later]
     try:
         with tqdm(total=len(table) * len(settings.methods), initial=len(table) * len(settings.methods) - len(todo),
                   desc="bench", unit="row-method", disable=not progress) as bar:
-            for k, result in executor.map(task, items):
-                row, method = items[k][:2]
-                if isinstance(result, BaseException):  # the worker was lost even after retries
-                    result = {"id": row.id, "method": method, "status": "failed", "reason": f"task lost: {describe_error(result)}"}
-                results[(row.id, method)] = result
-                with open(ledger, "a") as fh:
-                    fh.write(json.dumps(result) + "\n")
-                write_results(out, table, results, settings.methods)
-                bar.set_postfix_str(f"{row.id} {method}: {_brief(result)}")
-                bar.update(1)
+            for phase in phases:
+                items = [(row, m, row_config(base, row, settings), results.get((row.id, m)),
+                          _random_evaluations(results.get((row.id, "sccop")), settings) if m == "random" else None)
+                         for row, m in phase]
+                for k, result in executor.map(task, items):
+                    row, method = items[k][:2]
+                    if isinstance(result, BaseException):  # the worker was lost even after retries
+                        result = {"id": row.id, "method": method, "status": "failed", "reason": f"task lost: {describe_error(result)}"}
+                    results[(row.id, method)] = result
+                    with open(ledger, "a") as fh:
+                        fh.write(json.dumps(result) + "\n")
+                    write_results(out, table, results, settings.methods)
+                    bar.set_postfix_str(f"{row.id} {method}: {_brief(result)}")
+                    bar.update(1)
     finally:
         executor.close()
     write_results(out, table, results, settings.methods)
     return {(r.id, m): results[(r.id, m)] for r in table for m in settings.methods if (r.id, m) in results}
 
 
+def _random_evaluations(sccop: dict | None, settings: BenchSettings) -> int | None:
+    """Random search's evaluation budget for a row: `random_evaluations` times its sccop pair's evaluations
+    (0 when that pair has none to match: the random pair then fails with the reason)."""
+    if settings.random_evaluations is None:
+        return None
+    if not sccop or sccop.get("status") != "ok" or not sccop.get("evaluations"):
+        return 0
+    return max(1, round(settings.random_evaluations * sccop["evaluations"]))
+
+
 def _task(item, out: Path, calculator, cif_dir, force):
-    row, method, config, finished = item
+    row, method, config, finished, evaluations = item
+    if evaluations == 0:
+        return {"id": row.id, "method": method, "status": "failed",
+                "reason": "no finished sccop pair whose evaluations random search's budget could match"}
     return run_pair(row, method, config, out, reference_path(row, cif_dir), calculator=calculator, force=force,
-                    finished=finished)
+                    finished=finished, evaluations=evaluations)
 
 
 def _brief(result: dict) -> str:

@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--budget-calls", type=int, help="backend calls per row and method (default 150)")
     budget.add_argument("--budget-minutes", type=float, help="minutes per row and method")
+    p.add_argument("--random-evaluations", type=float, metavar="F",
+                   help="random search's budget per row: F times the energy-and-force evaluations of the row's "
+                        "sccop pair (1: the same cost; sccop's pair runs first), instead of the calls or minutes")
     p.add_argument("--backend", help="energy backend (default chgnet)")
     p.add_argument("--rerank", help="second backend that re-ranks each method's final candidates, e.g. sevennet "
                    "(scored as reranked_*; may be added to a finished bench, which then re-scores without searching again)")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     settings = BenchSettings(
         methods=tuple(m.strip() for m in args.methods.split(",") if m.strip()),
         budget_calls=args.budget_calls, budget_minutes=args.budget_minutes,
-        workers=args.workers, cif_dir=args.cif_dir,
+        workers=args.workers, cif_dir=args.cif_dir, random_evaluations=args.random_evaluations,
     )
     results = run_bench(table, base, settings, args.out, force=args.force, progress=not args.quiet, rescore=args.rescore)
     print((Path(args.out) / "summary.md").read_text())
