@@ -398,3 +398,28 @@ def test_bench_gives_random_search_the_evaluations_of_sccop(tmp_path):
     with pytest.raises(SccopInputError, match="must be positive"):
         run_bench(table, base_config(), BenchSettings(budget_calls=10, random_evaluations=-1.0), tmp_path / "x",
                   progress=False)
+
+
+def test_a_second_process_on_the_same_folder_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    from sccop.store import exclusive
+
+    # Another process holds the bench folder: this one is told at once, and nothing is written.
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from sccop.store import exclusive\n"
+        f"with exclusive({str(tmp_path)!r}, 'a bench'):\n    print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        table = [BenchRow("mp-30", "Cu", 1, 225, "toy")]
+        with pytest.raises(SccopInputError, match=r"in use by a bench \(process \d+\)"):
+            run_bench(table, base_config(), BenchSettings(budget_calls=4), tmp_path, progress=False)
+        assert not (tmp_path / "results.jsonl").exists() and not (tmp_path / "bench.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # Once it is gone (even killed), the folder is free again.
+    with exclusive(tmp_path, "a search"):
+        assert "a search" in (tmp_path / ".lock").read_text()

@@ -29,7 +29,16 @@ class BaselineResult:
     stopped: str
 
 
-def random_search(
+def random_search(config: RunConfig, out: str | Path, **kw) -> BaselineResult:
+    """See `_random_search`; one process at a time in DIR."""
+    from sccop.store import exclusive
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with exclusive(out, "a random search"):
+        return _random_search(config, out, **kw)
+
+
+def _random_search(
     config: RunConfig,
     out: str | Path,
     *,

@@ -605,13 +605,9 @@ def run_bench(
 ) -> dict[tuple[str, str], dict]:
     """Run every (row, method) of `table` not finished yet; returns their results (finished before and now).
     results.csv and summary.md cover `table` (the rows asked for this time). `rescore`: score the finished
-    pairs again from their databases (after a change in scoring), without running their methods."""
-    from functools import partial
-
-    from tqdm import tqdm
-
-    from sccop.config import ExecutionConfig
-    from sccop.execution import make_executor
+    pairs again from their databases (after a change in scoring), without running their methods. One
+    process at a time in DIR."""
+    from sccop.store import exclusive
 
     for m in settings.methods:
         if m not in METHODS:
@@ -630,6 +626,19 @@ def run_bench(
         raise SccopInputError(f"--cif-dir {settings.cif_dir} is not a folder")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out, "a bench"):
+        return _run_bench(table, base, settings, out, force=force, progress=progress, calculator=calculator,
+                          rescore=rescore)
+
+
+def _run_bench(table, base, settings, out: Path, *, force, progress, calculator, rescore):
+    from functools import partial
+
+    from tqdm import tqdm
+
+    from sccop.config import ExecutionConfig
+    from sccop.execution import make_executor
+
     calls, minutes = settings.budget()
     recorded = to_dict(replace(base, composition=None, atoms=None, formula_units=None))
     recorded.pop("refine", None)  # may change: finished pairs are then refined and scored again

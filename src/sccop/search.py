@@ -493,6 +493,13 @@ class Search:
 
     # ---- the loop ----------------------------------------------------------------------------------
     def run(self) -> SearchResult:
+        """Run (or resume) the search; one process at a time in DIR."""
+        from sccop.store import exclusive
+
+        with exclusive(self.out, "a search"):
+            return self._run()
+
+    def _run(self) -> SearchResult:
         cfg = self.config.search
         history: list[float | None] = []
         pool: list[str] = []

@@ -16,12 +16,42 @@ SQLite by default; ASE's PostgreSQL URLs (postgresql://...) work the same way.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
 YEAR_MINUTES = 365.25 * 24 * 60  # ASE database row times (ctime) are in years since 2000
+
+
+@contextmanager
+def exclusive(folder: str | Path, what: str):
+    """Hold DIR/.lock while `what` (e.g. "a search") writes DIR: a second process on the same DIR gets an
+    SccopInputError at once instead of writing the same rows beside the first. The lock (fcntl.flock) goes
+    with the process, so a killed run leaves nothing to clean up."""
+    import fcntl
+
+    from sccop.errors import SccopInputError
+
+    path = Path(folder) / ".lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise SccopInputError(f"{folder} is in use by {holder}; wait for it or use another --out") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{what} (process {os.getpid()})")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def symmetric_data(structure) -> dict:
