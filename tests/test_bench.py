@@ -398,6 +398,7 @@ def test_bench_gives_random_search_the_evaluations_of_sccop(tmp_path):
     with pytest.raises(SccopInputError, match="must be positive"):
         run_bench(table, base_config(), BenchSettings(budget_calls=10, random_evaluations=-1.0), tmp_path / "x",
                   progress=False)
+    assert not (tmp_path / "x").exists()  # refused before the folder is made
 
 
 def test_a_second_process_on_the_same_folder_is_refused(tmp_path):

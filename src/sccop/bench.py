@@ -618,6 +618,8 @@ def run_bench(
         settings.budget_minutes is not None and settings.budget_minutes <= 0
     ):
         raise SccopInputError("the budget must be positive")
+    if settings.random_evaluations is not None and not settings.random_evaluations > 0:
+        raise SccopInputError(f"--random-evaluations must be positive, got {settings.random_evaluations}")
     if base.refine.rerank:
         from sccop.backends import parse_backend
 
@@ -644,8 +646,6 @@ def _run_bench(table, base, settings, out: Path, *, force, progress, calculator,
     recorded.pop("refine", None)  # may change: finished pairs are then refined and scored again
     record = {"config": recorded, "budget_calls": calls, "budget_minutes": minutes, "cif_dir": settings.cif_dir}
     if settings.random_evaluations is not None:  # recorded only when set: older folders resume unchanged
-        if settings.random_evaluations <= 0:
-            raise SccopInputError(f"--random-evaluations must be positive, got {settings.random_evaluations}")
         record["random_evaluations"] = settings.random_evaluations
     _check_settings(out, record, force)
     ledger = out / "results.jsonl"
