@@ -28,14 +28,13 @@ MATCH_WINDOW = 0.005
 def main() -> None:
     from ase.db import connect
     from ase.io import read
-    from pymatgen.analysis.structure_matcher import StructureMatcher
-    from pymatgen.io.ase import AseAtomsAdaptor
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+    from sccop.calls.store import YEAR_MINUTES
     from sccop.config import BackendConfig, RunConfig, SearchConfig
-    from sccop.relax import relax
-    from sccop.search import Search
-    from sccop.store import YEAR_MINUTES
+    from sccop.loop.driver import Search
+    from sccop.relaxation import relax
+    from sccop.symmetry.analysis import matcher as structure_matcher
+    from sccop.symmetry.analysis import spacegroup, to_structure
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--names", default=DEFAULT)
@@ -48,13 +47,13 @@ def main() -> None:
     proto = Path(args.proto_dir)
     index = {row["name"]: row for row in csv.DictReader(open(proto / "index.csv"))}
     backend = BackendConfig()
-    matcher = StructureMatcher()
+    matcher = structure_matcher()
     print("name     atoms  ref sg  ref E/atom  best sg  best E/atom  found  calls to find  min to find  calls  minutes")
     for name in args.names.split(","):
         row = index[name]
         reference = relax(read(proto / f"{name}.cif"), backend)
         ref_e = reference.energy_per_atom
-        ref_s = AseAtomsAdaptor.get_structure(reference.atoms)
+        ref_s = to_structure(reference.atoms)
         config = RunConfig(composition=row["formula"], atoms=row["nsites"], seed=args.seed,
                            search=SearchConfig(budget_minutes=args.budget_minutes))
         out = Path(args.out) / name
@@ -66,12 +65,12 @@ def main() -> None:
         found = None
         for r in sorted(db.select(stage="relax", status="ok"), key=lambda r: r.calls):
             close = r.energy_per_atom <= ref_e + MATCH_WINDOW
-            hit = r.energy_per_atom <= ref_e + 0.001 or (close and matcher.fit(AseAtomsAdaptor.get_structure(r.toatoms()), ref_s))
+            hit = r.energy_per_atom <= ref_e + 0.001 or (close and matcher.fit(to_structure(r.toatoms()), ref_s))
             if hit:
                 found = r
                 break
         best = min(db.select(stage="relax", status="ok"), key=lambda r: r.energy_per_atom, default=None)
-        best_sg = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(best.toatoms()), symprec=0.1).get_space_group_number() if best else "-"
+        best_sg = spacegroup(best.toatoms()) if best else "-"
         when = f"{found.calls:13d}  {(found.ctime - start) * YEAR_MINUTES:11.1f}" if found else f"{'-':>13}  {'-':>11}"
         best_e = f"{best.energy_per_atom:11.4f}" if best else f"{'-':>11}"
         print(f"{name:8s} {int(row['nsites']):5d}  {int(row['spacegroup']):6d}  {ref_e:10.4f}  {best_sg!s:>7}  {best_e}  "

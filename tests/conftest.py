@@ -1,7 +1,13 @@
+"""Fixtures shared by the tests: seeded generators, small EMT configs of a search and of a bench, and a
+writer of CSPBench-format tables."""
+
+import csv
 import warnings
 
 import numpy as np
 import pytest
+
+from sccop.config import AnnealConfig, BackendConfig, RunConfig, SearchConfig, TrainConfig
 
 warnings.filterwarnings("ignore", module="pymatgen")
 warnings.filterwarnings("ignore", module="pyxtal")
@@ -10,3 +16,53 @@ warnings.filterwarnings("ignore", module="pyxtal")
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def _small_config(**search) -> RunConfig:
+    return RunConfig(
+        composition="CuAu",
+        atoms="2-4",
+        seed=1,
+        backend=BackendConfig(name="emt"),
+        train=TrainConfig(members=2, epochs=40, patience=10),
+        anneal=AnnealConfig(steps=10, restarts=2),
+        search=SearchConfig(**{
+            "rounds": 2, "samples": 30, "initial_labels": 10, "iterations": 1, "per_iteration": 4, "starts": 4,
+            "relax_top": 2, "seed_samples": 3, "chunk": 3, **search,
+        }),
+    )
+
+
+@pytest.fixture
+def small_config():
+    """small_config(**search): a CuAu search of 2-4 atoms with EMT, small enough for a test; keyword
+    arguments replace settings of its [search] section."""
+    return _small_config
+
+
+@pytest.fixture
+def bench_config():
+    """The base config of a toy bench: EMT, one short round per row."""
+    return RunConfig(
+        seed=1,
+        backend=BackendConfig(name="emt"),
+        train=TrainConfig(members=2, epochs=30, patience=10),
+        anneal=AnnealConfig(steps=10, restarts=2),
+        search=SearchConfig(rounds=1, samples=20, initial_labels=8, iterations=1, per_iteration=3, starts=3,
+                            relax_top=2, seed_samples=2, chunk=3),
+    )
+
+
+def _write_table(path, rows):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["material_id", "full_formula", "nsites", "spacegroup", "category", "note"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def write_table():
+    """write_table(path, rows): a CSPBench-format CSV (material_id, full_formula, nsites, spacegroup,
+    category, note) of dict rows."""
+    return _write_table

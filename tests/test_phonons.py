@@ -43,9 +43,9 @@ def test_chgnet_silicon_diamond_is_stable_and_beta_tin_is_not():
 
 
 def test_cli_phonons_writes_csv_plots_and_report_section(tmp_path, capsys):
+    from sccop.answer.outputs import write_outputs
+    from sccop.calls.store import Store
     from sccop.cli.main import main
-    from sccop.search import write_outputs
-    from sccop.store import Store
     from sccop.testing import put_relaxed
 
     out = tmp_path / "run"
@@ -55,7 +55,7 @@ def test_cli_phonons_writes_csv_plots_and_report_section(tmp_path, capsys):
     store = Store(out / "sccop.db")
     put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.6), -0.01, calls=1)
     put_relaxed(store, "relax:sc", Atoms("Cu", cell=[2.4] * 3, pbc=True), 0.3, calls=2)
-    write_outputs(store, out, 10)
+    write_outputs(store, out, config)
     assert main(["phonons", str(out), "--top", "2", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "dynamically stable" in printed and "imaginary modes" in printed
@@ -70,11 +70,11 @@ def test_cli_phonons_writes_csv_plots_and_report_section(tmp_path, capsys):
 
 
 def test_phonons_of_a_reranked_structure_use_the_reranking_backend(tmp_path):
+    from sccop.answer.outputs import write_outputs
+    from sccop.answer.refine import refine
+    from sccop.calls.store import Store
     from sccop.config import RefineConfig
     from sccop.phonons import phonons_of_run
-    from sccop.refine import refine
-    from sccop.search import write_outputs
-    from sccop.store import Store
     from sccop.testing import put_relaxed
 
     out = tmp_path / "run"
@@ -83,7 +83,7 @@ def test_phonons_of_a_reranked_structure_use_the_reranking_backend(tmp_path):
     (out / "config.toml").write_text(tomli_w.dumps(to_dict(config)))
     store = Store(out / "sccop.db")
     put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.5), -0.01, calls=1)
-    write_outputs(store, out, 10, refine(store, config), rerank="emt")
+    write_outputs(store, out, config, refine(store, config))
     rows = phonons_of_run(out, 1, progress=False)
     assert rows[0]["uid"] == "rerank:emt:relax:fcc" and rows[0]["backend"] == "emt"
     assert rows[0]["status"] == "ok" and rows[0]["imaginary"] is False  # EMT's fcc copper is a minimum

@@ -3,18 +3,22 @@ potential do): sample symmetric structures, relax every one with the backend, ke
 
 It uses sccop's own sampler and relaxation settings: no network, no landscape, no annealing. Its backend
 calls are all relaxations, while most of a search's are single points, so per call it spends more
-compute; `sccop bench` reports relaxation steps beside calls for that reason. Every relaxation is a row of DIR/random.db (stage
-relax, uid random/I, energy_per_atom, spacegroup, status, reason, calls), written chunk by chunk;
-structure I depends only on (seed, I), so a resumed run skips the rows already written and goes on.
+compute; `sccop bench` reports energy-and-force evaluations beside calls for that reason. Every
+relaxation goes through the ledger (sccop.calls.ledger) into DIR/random.db (stage relax, uid random/I,
+parent_spacegroup the sampled group), chunk by chunk, on the executor given; structure I depends only
+on (seed, I), so a resumed run skips the rows already written and goes on.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sccop.calls.ledger import CallItem, CallSpec, Ledger
+from sccop.calls.rows import RELAXATION, evaluations, random_index, random_uid
+from sccop.calls.rundir import Clock, exclusive
+from sccop.calls.store import Store
 from sccop.config import RunConfig, config_changes, to_dict
 from sccop.errors import SccopInputError
 
@@ -29,16 +33,7 @@ class BaselineResult:
     stopped: str
 
 
-def random_search(config: RunConfig, out: str | Path, **kw) -> BaselineResult:
-    """See `_random_search`; one process at a time in DIR."""
-    from sccop.store import exclusive
-
-    Path(out).mkdir(parents=True, exist_ok=True)
-    with exclusive(out, "a random search"):
-        return _random_search(config, out, **kw)
-
-
-def _random_search(
+def random_search(
     config: RunConfig,
     out: str | Path,
     *,
@@ -46,6 +41,7 @@ def _random_search(
     budget_minutes: float | None = None,
     budget_evaluations: int | None = None,
     calculator=None,
+    executor=None,
     progress: bool = False,
     force: bool = False,
 ) -> BaselineResult:
@@ -55,15 +51,10 @@ def _random_search(
 
     Without a budget it stops after `config.search.samples` relaxations. Energies are per atom, or
     enthalpies per atom under `config.relax.pressure`, as in the search. An existing DIR made with other
-    sampler, backend or relax settings is refused unless `force`.
+    sampler, backend or relax settings is refused unless `force`. One process at a time in DIR.
     """
-    from tqdm import tqdm
-
     from sccop.composition import formula_units_for, parse_composition, parse_range
-    from sccop.relax import enthalpy_per_atom, relax_many
     from sccop.sampling.sampler import Sampler
-    from sccop.search import _spacegroup
-    from sccop.store import Store
 
     if not config.composition:
         raise SccopInputError("no composition given")
@@ -72,43 +63,50 @@ def _random_search(
     units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
     sampler = Sampler(composition, formula_units_for(composition, atoms=atoms, formula_units=units), config.sampler)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store(out / "random.db")
-    settings = {key: value for key, value in to_dict(config).items() if key in ("composition", "atoms", "formula_units",
-                                                                               "seed", "sampler", "backend", "relax")}
-    old = store.metadata.get("settings")
-    if old is not None and old != settings and not force:
-        changes = config_changes(old, settings)
-        raise SccopInputError(f"{out} holds a random search with other settings ({'; '.join(changes)}); "
-                              "use another folder or force")
-    store.metadata = {**store.metadata, "settings": settings}
-    if budget_calls is None and budget_minutes is None and budget_evaluations is None:
-        budget_calls = config.search.samples
-    previous = float(store.metadata.get("seconds", 0.0))
-    start = time.perf_counter()
+    with exclusive(out, "a random search"):
+        store = Store(out / "random.db")
+        settings = {key: value for key, value in to_dict(config).items() if key in ("composition", "atoms", "formula_units",
+                                                                                   "seed", "sampler", "backend", "relax")}
+        old = store.metadata.get("settings")
+        if old is not None and old != settings and not force:
+            changes = config_changes(old, settings)
+            raise SccopInputError(f"{out} holds a random search with other settings ({'; '.join(changes)}); "
+                                  "use another folder or force")
+        store.update_metadata(settings=settings)
+        if budget_calls is None and budget_minutes is None and budget_evaluations is None:
+            budget_calls = config.search.samples
+        clock = Clock(store.metadata.get("seconds", 0.0))
+        ledger = Ledger(store, executor, chunk=config.search.chunk, clock=clock)
+        spec = CallSpec("relax", RELAXATION, config.backend, config.relax, calculator=calculator)
+        stopped = _relax_samples(sampler, config, ledger, spec, clock, budget_calls, budget_minutes, budget_evaluations,
+                                 progress)
+        energies = [r.energy_per_atom for r in store.rows(backend_call=1, status="ok")]
+        return BaselineResult(out=out, calls=ledger.calls, best_energy=min(energies, default=None), stopped=stopped)
 
-    def minutes() -> float:
-        return (previous + time.perf_counter() - start) / 60.0
 
-    own = store.rows(backend_call=1)  # refinement rows (sccop.refine) may sit beside them
-    calls = len(own)
-    evaluations = sum(1 + int(r.get("steps") or 0) for r in own)
-    index = max((int(r.uid.split("/")[1]) + 1 for r in own), default=0)
-    chunk = max(1, config.search.chunk)
+def _relax_samples(sampler, config, ledger, spec, clock, budget_calls, budget_minutes, budget_evaluations,
+                   progress) -> str:
+    """Relax chunks of new samples until a budget is used; returns why it stopped."""
+    from tqdm import tqdm
+
+    own = ledger.store.rows(backend_call=1)  # refinement rows (sccop.answer.refine) may sit beside them
+    spent = sum(evaluations(r) for r in own)
+    index = max((random_index(r.uid) + 1 for r in own), default=0)
     stopped = "budget"
     failures_in_a_row = 0
-    bar = tqdm(total=budget_calls, initial=calls, desc="random search", unit="relaxation", disable=not progress)
+    bar = tqdm(total=budget_calls, initial=ledger.calls, desc="random search", unit="relaxation", disable=not progress)
     while True:
+        calls = ledger.calls
         if budget_calls is not None and calls >= budget_calls:
             break
-        if budget_minutes is not None and minutes() >= budget_minutes:
+        if budget_minutes is not None and clock.minutes() >= budget_minutes:
             stopped = "time"
             break
-        if budget_evaluations is not None and evaluations >= budget_evaluations:
+        if budget_evaluations is not None and spent >= budget_evaluations:
             break
-        size = chunk if budget_calls is None else min(chunk, budget_calls - calls)
+        size = ledger.chunk if budget_calls is None else min(ledger.chunk, budget_calls - calls)
         if budget_evaluations is not None and calls:  # about as many as the evaluations left pay for
-            size = max(1, min(size, -(-(budget_evaluations - evaluations) * calls // evaluations)))
+            size = max(1, min(size, -(-(budget_evaluations - spent) * calls // spent)))
         found = sampler.sample(size, config.seed, start=index)
         index += size
         if not found:
@@ -119,24 +117,12 @@ def _random_search(
                 break
             continue
         failures_in_a_row = 0
-        results = relax_many([s.to_atoms() for _, s in found], config.backend, config.relax, calculator=calculator)
-        rows = []
-        for (i, s), result in zip(found, results):
-            calls += 1
-            evaluations += 1 + int(result.steps)
-            energy = enthalpy_per_atom(result, config.relax.pressure)
-            rows.append((f"random/{i}", result.atoms, {}, {
-                "stage": "relax", "status": result.status, "reason": result.reason, "energy_per_atom": energy,
-                "backend_call": 1, "calls": calls, "backend": config.backend.name, "parent_spacegroup": s.spacegroup,
-                "converged": bool(result.converged), "steps": int(result.steps), "seconds": round(float(result.seconds), 3),
-                "minutes": round(minutes(), 3), **({"spacegroup": _spacegroup(result.atoms)} if result.ok else {}),
-            }))
-        store.put_many(rows)
-        store.metadata = {**store.metadata, "seconds": minutes() * 60.0}
-        bar.update(len(rows))
+        items = [CallItem(random_uid(i), s.to_atoms(), {"parent_spacegroup": s.spacegroup}) for i, s in found]
+        outcome = ledger.run(spec, items)
+        spent += outcome.evaluations
+        bar.update(outcome.made)
     bar.close()
-    energies = [r.energy_per_atom for r in store.rows(backend_call=1, status="ok")]
-    return BaselineResult(out=out, calls=calls, best_energy=min(energies, default=None), stopped=stopped)
+    return stopped
 
 
 __all__ = ["random_search", "BaselineResult"]

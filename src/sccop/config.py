@@ -62,8 +62,13 @@ class SamplerConfig:
 class BackendConfig:
     """Energy backend (sccop.backends): which calculator, with what settings."""
 
-    name: str = _f("chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw.")
+    name: str = _f(
+        "chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw; ase for a calculator given from Python."
+    )
     model: str | None = _f(None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.")
+    calculator: str | None = _f(
+        None, "Backend ase: the class (or function) of the ASE calculator given from Python, as recorded by the run."
+    )
     device: str = _f("cpu", "Torch device for ML potentials: cpu or cuda.")
     batch_size: int = _f(16, "Most structures per batched ML call (single points and lockstep relaxations).")
     batch_atoms: int = _f(
@@ -91,7 +96,7 @@ class BackendConfig:
 
 @dataclass(frozen=True)
 class RelaxConfig:
-    """Relaxation (sccop.relax): optimizer, convergence, constraints and failure guards."""
+    """Relaxation (sccop.relaxation): optimizer, convergence, constraints and failure guards."""
 
     optimizer: str = _f("fire", "fire or bfgs (ASE optimizers).")
     fmax: float = _f(0.05, "Converged when every generalised force is below this (eV/Angstrom).")
@@ -161,7 +166,12 @@ class TrainConfig:
     validation_fraction: float = _f(0.2, "Share of the data held out per member for early stopping.")
     patience: int = _f(60, "Epochs without a better validation loss before stopping.")
     outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
-    max_seconds: float = _f(120.0, "Wall-clock bound for one round of training, all members together.")
+    max_seconds: float | None = _f(
+        None,
+        "Wall-clock cap for one round of training, all members together; None: off. Training stops on epochs and "
+        "patience, so the same seed gives the same network on an idle or a busy machine; a cap breaks that and is "
+        "logged when it bites.",
+    )
     threads: int = _f(
         0,
         "Torch threads for the network (training and scoring); 0 keeps torch's setting. Set 1 when other "
@@ -201,7 +211,7 @@ LABEL_KINDS = ("single_point", "relaxation")
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """The search loop (sccop.search): rounds, budgets and how many structures each stage handles."""
+    """The search loop (sccop.loop): rounds, budgets and how many structures each stage handles."""
 
     rounds: int = _f(3, "Most rounds (sample, label, learn, anneal, relax).")
     budget_calls: int | None = _f(None, "Stop once this many backend calls (single points + relaxations) are made.")
@@ -245,7 +255,7 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class RefineConfig:
-    """Final refinement (sccop.refine): symmetrise and re-relax, merge duplicates, re-rank."""
+    """Final refinement (sccop.answer): symmetrise and re-relax, merge duplicates, re-rank."""
 
     symmetrize: bool = _f(True, "Symmetrise the best relaxed structures and re-relax them under FixSymmetry.")
     tolerances: tuple[float, ...] = _f(
@@ -272,7 +282,7 @@ class RefineConfig:
 
 @dataclass(frozen=True)
 class ExecutionConfig:
-    """Where backend calls run (sccop.execution); the main process is always the only database writer."""
+    """Where backend calls run (sccop.calls.execution); the main process is always the only database writer."""
 
     workers: int = _f(1, "Local Dask worker processes (1: everything in this process).")
     cluster: str = _f("local", "local, slurm or pbs (dask-jobqueue).")
@@ -326,7 +336,8 @@ SECTIONS = {
 }
 # Keys a resumed run may change: they decide when to stop or what is done after the search, not what
 # the search computes (refinement rows are named by tolerance and backend, so new settings add rows).
-RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes"), ("train", "threads")} | {
+RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes"), ("train", "threads"),
+                     ("train", "max_seconds")} | {
     ("execution", f.name) for f in fields(ExecutionConfig)
 } | {("refine", f.name) for f in fields(RefineConfig)}
 

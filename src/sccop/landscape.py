@@ -79,12 +79,12 @@ def deduplicate(indices: list[int], vectors: np.ndarray, structures=None, config
         kept.append(i)
     if structures is None or not config.use_matcher:
         return kept
-    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from sccop.symmetry.analysis import matcher
 
-    matcher = StructureMatcher()
+    match = matcher()
     unique: list[int] = []
     for i in kept:
-        if not any(matcher.fit(structures[i], structures[j]) for j in unique):
+        if not any(match.fit(structures[i], structures[j]) for j in unique):
             unique.append(i)
     return unique
 

@@ -19,7 +19,7 @@ import numpy as np
 from ase import Atoms
 
 from sccop.config import BackendConfig, RelaxConfig
-from sccop.relax import enthalpy_per_atom, relax, single_points
+from sccop.relaxation import enthalpy_per_atom, relax, single_points
 
 log = logging.getLogger(__name__)
 
@@ -180,53 +180,55 @@ PHONON_FIELDS = ["rank", "uid", "formula", "spacegroup", "backend", "status", "r
 
 def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=None, progress: bool = True,
                    **options) -> list[dict]:
-    """Phonons of the `top` structures of a search directory (DIR/summary.csv order); writes
-    DIR/phonons/phonons.csv and one band-structure/DOS plot per structure; returns the csv rows.
+    """Phonons of the `top` structures of a search directory (its answer, sccop.answer.ranking.ranked);
+    writes DIR/phonons/phonons.csv and one band-structure/DOS plot per structure; returns the csv rows.
 
     Each structure is taken as its ranking backend left it: a re-ranked candidate as the re-ranking
     backend relaxed it, with that backend; the others with the search's. `backend` overrides both.
     `options` go to `phonons` (fmax, min_length, displacement, mesh, threshold).
     """
     import csv
-    import tomllib
     from pathlib import Path
 
     from tqdm import tqdm
 
+    from sccop.answer.outputs import structure_name, summary_lines
+    from sccop.answer.ranking import ranked, rerank_backend, rerank_name
     from sccop.backends import parse_backend
-    from sccop.config import from_dict
+    from sccop.calls.rundir import load_config
+    from sccop.calls.store import Store
+    from sccop.config import from_dict, with_new_defaults
     from sccop.errors import SccopInputError
-    from sccop.refine import rerank_backend
-    from sccop.store import Store
 
     out = Path(out)
-    if not (out / "summary.csv").exists() or not (out / "sccop.db").exists():
-        raise SccopInputError(f"{out} holds no finished search (no summary.csv or sccop.db)")
-    config = from_dict(tomllib.loads((out / "config.toml").read_text()))
-    with open(out / "summary.csv") as fh:
-        summary = list(csv.DictReader(fh))[:top]
+    if not (out / "config.toml").exists() or not (out / "sccop.db").exists():
+        raise SccopInputError(f"{out} holds no search (no config.toml or sccop.db)")
+    config = from_dict(with_new_defaults(load_config(out / "config.toml")))
     store = Store(out / "sccop.db")
+    candidates = [c for c in ranked(store, config, top) if c.relaxed]
+    if not candidates:
+        raise SccopInputError(f"{out} holds no relaxed structure yet")
+    summary = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None)
     folder = out / "phonons"
     folder.mkdir(exist_ok=True)
     rows = []
     csv_path = folder / "phonons.csv"
-    for line in tqdm(summary, desc="phonons", unit="structure", disable=not progress):
-        uid, chosen = line["uid"], config.backend
-        if line.get("rerank_energy_per_atom") and config.refine.rerank:
-            uid = f"rerank:{line['rerank_backend']}:{line['uid']}"
-            chosen = rerank_backend(config)
+    for c, line in tqdm(list(zip(candidates, summary)), desc="phonons", unit="structure", disable=not progress):
+        uid, chosen = c.uid, config.backend
+        if c.rerank_energy is not None:
+            uid, chosen = c.rerank_uid, rerank_backend(config)
         if backend:
             name = parse_backend(backend).value
             model = {config.backend.name: config.backend.model}
             if config.refine.rerank:
                 model.setdefault(parse_backend(config.refine.rerank).value, config.refine.rerank_model)
             chosen = replace(config.backend, name=name, model=model.get(name))
-        stem = f"{int(line['rank']):02d}_{line['formula']}_{line['spacegroup']}"
+        stem = structure_name(line)
         plot = ""
         try:
             result = phonons(store.get(uid).toatoms(), chosen, calculator=calculator, relax_config=config.relax, **options)
         except Exception as exc:  # noqa: BLE001 - one structure's failure must not lose the others
-            from sccop.relax import describe_error
+            from sccop.relaxation import describe_error
 
             result = PhononResult(status="failed", reason=describe_error(exc))
         if result.status == "ok":

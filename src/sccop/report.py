@@ -1,7 +1,8 @@
 """`sccop report DIR`: one self-contained HTML page (images inlined) from a search directory.
 
-Everything comes from what the search wrote: DIR/sccop.db (every structure and backend call),
-DIR/landscape/*.npz (each learning iteration's partition), DIR/summary.csv and DIR/best/. Sections:
+Everything comes from what the search wrote: DIR/sccop.db (every structure and backend call, and the
+answer ranked from its rows as every reader ranks it, sccop.answer.ranking) and DIR/landscape/*.npz
+(each learning iteration's partition). Sections:
 best energy vs backend calls, the landscape map (KernelPCA coordinates coloured by predicted energy,
 regions marked), energy distributions per round, space groups sampled and found, and the top structures
 drawn. The page opens offline: no scripts, styles or images are fetched.
@@ -20,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sccop.calls.store import YEAR_MINUTES
 from sccop.errors import SccopInputError
-from sccop.store import YEAR_MINUTES
-
 
 
 def _figure(width: float = 7.0, height: float = 4.0, ncols: int = 1):
@@ -161,19 +161,13 @@ def plot_spacegroups(rows: list, most: int = 25) -> str | None:
     return _png(fig)
 
 
-def draw_structure(path: Path) -> str:
+def draw_structure(atoms) -> str:
     """The conventional cell (spglib at 0.1 A) drawn with ASE, a little rotated."""
-    from ase.io import read
     from ase.visualize.plot import plot_atoms
-    from pymatgen.io.ase import AseAtomsAdaptor
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    atoms = read(path)
-    try:
-        conventional = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(atoms), symprec=0.1).get_conventional_standard_structure()
-        atoms = AseAtomsAdaptor.get_atoms(conventional)
-    except Exception:  # noqa: BLE001 - draw the cell as written when spglib fails
-        pass
+    from sccop.symmetry.analysis import conventional_cell
+
+    atoms = conventional_cell(atoms)
     fig, (ax,) = _figure(3.0, 3.0)
     plot_atoms(atoms, ax, rotation="10x,-20y,0z", radii=0.4)
     ax.set_axis_off()
@@ -219,7 +213,10 @@ def _phonon_section(out: Path) -> list[str]:
 
 def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
-    from sccop.store import Store
+    from sccop.answer.outputs import reported_atoms, summary_lines
+    from sccop.answer.ranking import ranked, rerank_name
+    from sccop.calls.store import Store
+    from sccop.config import from_dict, with_new_defaults
 
     out = Path(out)
     if not (out / "sccop.db").exists():
@@ -228,10 +225,9 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     rows = list(store.rows())
     meta = store.metadata
     config = meta.get("config", {})
-    summary = []
-    if (out / "summary.csv").exists():
-        with open(out / "summary.csv") as fh:
-            summary = list(csv.DictReader(fh))
+    run_config = from_dict(with_new_defaults(config))
+    candidates = ranked(store, run_config, run_config.search.top)
+    summary = summary_lines(store, candidates, rerank_name(run_config) if run_config.refine.rerank else None)
 
     calls = [r for r in rows if r.get("backend_call")]
     failed = [r for r in calls if r.get("status") != "ok"]
@@ -262,15 +258,13 @@ def write_report(out: str | Path, top: int = 6) -> Path:
             keys[6:6] = ["primary_rank", "rerank_backend", "rerank_energy_per_atom", "rerank_above_best"]
         parts.append(_table(keys, [[row.get(k, "") for k in keys] for row in summary]))
         cards = []
-        for row in summary[:top]:
-            name = f"{int(row['rank']):02d}_{row['formula']}_{row['spacegroup']}.cif"
-            path = out / "best" / name
-            if path.exists():
-                caption = f"#{row['rank']} {row['formula']} {row['spacegroup_symbol']} ({row['spacegroup']}), +{float(row['above_best']) * 1000:.1f} meV/atom"
-                cards.append(f"<div class='card'>{_img(draw_structure(path), name)}<br>{html.escape(caption)}</div>")
+        for c, row in list(zip(candidates, summary))[:top]:
+            caption = f"#{row['rank']} {row['formula']} {row['spacegroup_symbol']} ({row['spacegroup']}), +{float(row['above_best']) * 1000:.1f} meV/atom"
+            image = _img(draw_structure(reported_atoms(store, c)), f"#{row['rank']} {row['formula']}")
+            cards.append(f"<div class='card'>{image}<br>{html.escape(caption)}</div>")
         parts.append(f"<div class='cards'>{''.join(cards)}</div>")
     else:
-        parts.append("<p class='none'>No summary.csv yet: the search has not written its outputs.</p>")
+        parts.append("<p class='none'>No structure labelled or relaxed yet.</p>")
 
     parts += ["<h2>Best energy vs backend calls</h2>", _img(plot_progress(rows), "best energy vs backend calls")]
     landscape = plot_landscape(out)

@@ -21,6 +21,7 @@ class Backend(StrEnum):
     ESPRESSO = "espresso"
     VASP = "vasp"
     GPAW = "gpaw"
+    ASE = "ase"  # an ASE calculator given from Python (sccop.search(..., calculator=...))
 
     @property
     def is_ml(self) -> bool:
@@ -46,6 +47,9 @@ def parse_backend(name: str) -> Backend:
 def make_calculator(config: BackendConfig, atoms=None):
     """An ASE calculator for `config`. DFT calculators are built per structure (pass `atoms`)."""
     backend = parse_backend(config.name)
+    if backend is Backend.ASE:
+        raise SccopInputError(f"this run's energies come from an ASE calculator given from Python "
+                              f"({config.calculator or 'unnamed'}); give that calculator again, or choose a backend")
     if backend is Backend.EMT:
         from ase.calculators.emt import EMT
 

@@ -106,10 +106,9 @@ def chunks(structures, most_structures: int, most_atoms: int):
 
 
 def _chgnet_batch(structures, config) -> list[dict]:
+    from ase.stress import full_3x3_to_voigt_6_stress
     from ase.units import GPa
     from pymatgen.io.ase import AseAtomsAdaptor
-
-    from ase.stress import full_3x3_to_voigt_6_stress
 
     model = chgnet_model(config.device)
     pmg = [AseAtomsAdaptor.get_structure(a) for a in structures]

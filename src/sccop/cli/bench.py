@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
     from sccop.backends import parse_backend
     from sccop.bench import BenchSettings, read_table, run_bench
+    from sccop.calls.rundir import load_config
     from sccop.config import from_dict
-    from sccop.search import load_config
 
     data = load_config(args.config) if args.config else {}
     if args.backend:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from sccop.config import BackendConfig, RelaxConfig
     from sccop.errors import SccopInputError
     from sccop.io import read_structures, write_structures
-    from sccop.relax import relax_many
+    from sccop.relaxation import relax_many
 
     if not Path(args.input).exists():
         raise SccopInputError(f"input {args.input} does not exist")

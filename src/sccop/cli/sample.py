@@ -33,19 +33,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccop.composition import formula_units_for, parse_composition, parse_range
+    from sccop.api import sample
     from sccop.config import SamplerConfig
     from sccop.errors import SccopInputError
     from sccop.io import write_structures
-    from sccop.sampling.sampler import Sampler, SamplerStats
+    from sccop.sampling.sampler import SamplerStats
     from sccop.symmetry.groups import parse_groups
 
     if args.count < 1:
         raise SccopInputError(f"--count must be at least 1, got {args.count}")
-    composition = parse_composition(args.composition)
-    atoms = parse_range(args.atoms, "--atoms") if args.atoms else None
-    units = parse_range(args.formula_units, "--formula-units") if args.formula_units else None
-    formula_units = formula_units_for(composition, atoms=atoms, formula_units=units)
     overrides = {
         k: v
         for k, v in {
@@ -63,19 +59,13 @@ def run(args: argparse.Namespace) -> int:
         **overrides,
     )
     start = time.perf_counter()
-    sampler = Sampler(composition, formula_units, config)
     stats = SamplerStats()
-    results = sampler.sample(args.count, args.seed, stats=stats, progress=not args.quiet)
-    structures = [
-        s.to_atoms(primitive=config.primitive, info={"seed": args.seed, "index": i}) for i, s in results
-    ]
+    structures = sample(args.composition, args.count, atoms=args.atoms, formula_units=args.formula_units, seed=args.seed,
+                        config=config, stats=stats, progress=not args.quiet)
     if not structures:
-        raise SccopInputError(f"no valid structure of {composition.formula} found within the attempt limits")
+        raise SccopInputError(f"no valid structure of {args.composition} found within the attempt limits")
     write_structures(structures, args.out)
     elapsed = time.perf_counter() - start
-    attempts = sum(stats.attempts.values())
-    log.info(
-        "wrote %d structures of %s to %s (%d groups usable, %d attempts, %.1f s)",
-        len(structures), composition.formula, args.out, len(sampler.options), attempts, elapsed,
-    )
+    log.info("wrote %d structures of %s to %s (%d attempts, %.1f s)", len(structures), args.composition, args.out,
+             sum(stats.attempts.values()), elapsed)
     return 0 if len(structures) == args.count else 1

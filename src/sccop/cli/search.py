@@ -42,9 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def resolve(args: argparse.Namespace):
     """The RunConfig from --config and the command-line options (the options win)."""
     from sccop.backends import parse_backend
+    from sccop.calls.rundir import load_config
     from sccop.config import from_dict
     from sccop.errors import SccopInputError
-    from sccop.search import load_config
     from sccop.symmetry.groups import parse_groups
 
     data = load_config(args.config) if args.config else {}
@@ -93,7 +93,7 @@ def resolve(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccop.search import Search
+    from sccop.loop.driver import Search
 
     config = resolve(args)
     search = Search(config, args.out, force=args.force, progress=not args.quiet)

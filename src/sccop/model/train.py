@@ -2,8 +2,11 @@
 
 Per round: drop non-finite targets and those above mean + 3 sigma, normalise the rest, then train each
 member with Adam on its own random train/validation split, keeping the weights of its best validation
-epoch (early stopping). Members start from the previous round's weights when given (warm start) and
-from fresh random weights otherwise. The round stops at `max_seconds`, shared among the members.
+epoch (early stopping: `patience` epochs without a better validation loss, at most `epochs`). Members
+start from the previous round's weights when given (warm start) and from fresh random weights
+otherwise. Nothing depends on the clock unless `max_seconds` is set (a cap shared among the members,
+logged when it stops a member early), so the same seed and labels give the same ensemble on a busy
+machine too.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
     mean, std = float(y.mean()), float(y.std()) or 1.0
     target = (y - mean) / std
     members, epochs, maes = [], [], []
-    budget = config.max_seconds / config.members
+    budget = None if config.max_seconds is None else config.max_seconds / config.members
     for m in range(config.members):
         torch.manual_seed(int(rng.integers(2**31)))
         net = CGCNN(model, graph)
@@ -159,7 +162,11 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
             else:
                 waited += 1
             bar.update(1)
-            if waited >= config.patience or time.perf_counter() - member_start > budget:
+            if waited >= config.patience:
+                break
+            if budget is not None and time.perf_counter() - member_start > budget:
+                log.warning("training member %d stopped by train.max_seconds after %d of %d epochs: the result now "
+                            "depends on the machine's speed", m, epoch, config.epochs)
                 break
         bar.update(config.epochs - epoch)  # the epochs early stopping saved
         net.load_state_dict(best_state)

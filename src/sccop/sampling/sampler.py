@@ -22,8 +22,8 @@ from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
 from sccop.sampling.placement import place_orbits
 from sccop.sampling.structure import Orbit, SymmetricStructure
-from sccop.symmetry.groups import GroupInfo, get_group, group_numbers, point_group_order
 from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions
+from sccop.symmetry.groups import GroupInfo, get_group, group_numbers, point_group_order
 from sccop.symmetry.wyckoff import compatibility_problem, wyckoff_assignments
 
 log = logging.getLogger(__name__)

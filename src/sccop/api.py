@@ -1,0 +1,63 @@
+"""The stages as plain functions for Python users, with ASE Atoms in and out (see docs/api.md):
+`sample` symmetric structures of a composition, `relax` structures with a backend or any ASE calculator,
+and `open_run` a finished run folder for `sccop.ranked` (the search itself is sccop.loop.driver.search)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ase import Atoms
+
+from sccop.config import BackendConfig, RelaxConfig, RunConfig, SamplerConfig
+
+
+def sample(composition: str, count: int = 10, *, atoms: str | None = None, formula_units: str | None = None,
+           seed: int = 0, config: SamplerConfig | None = None, stats=None, progress: bool = False) -> list[Atoms]:
+    """`count` symmetric structures of `composition` (fewer when the sampler gives up on some), as primitive
+    cells unless `config.primitive` is False; each carries info keys spacegroup, wyckoffs, elements, seed
+    and index. `atoms` / `formula_units`: cell sizes per primitive cell, "N" or "A-B"."""
+    from sccop.composition import formula_units_for, parse_composition, parse_range
+    from sccop.errors import SccopInputError
+    from sccop.sampling.sampler import Sampler
+
+    if count < 1:
+        raise SccopInputError(f"count must be at least 1, got {count}")
+    config = config or SamplerConfig()
+    parsed = parse_composition(composition)
+    size = parse_range(atoms, "atoms") if atoms else None
+    units = parse_range(formula_units, "formula_units") if formula_units else None
+    sampler = Sampler(parsed, formula_units_for(parsed, atoms=size, formula_units=units), config)
+    found = sampler.sample(count, seed, stats=stats, progress=progress)
+    return [s.to_atoms(primitive=config.primitive, info={"seed": seed, "index": i}) for i, s in found]
+
+
+def relax(structures: Atoms | list[Atoms], backend: str | BackendConfig = "chgnet", *, calculator=None,
+          config: RelaxConfig | None = None, progress=None) -> list:
+    """Relax every structure (lockstep batches for ML potentials); one sccop.relaxation.EnergyResult each,
+    status ok or failed with its reason. `calculator`: any ASE calculator (or atoms -> calculator) instead
+    of the backend's."""
+    from sccop.backends import parse_backend
+    from sccop.relaxation import relax_many
+
+    if isinstance(structures, Atoms):
+        structures = [structures]
+    if not isinstance(backend, BackendConfig):
+        backend = BackendConfig(name="ase" if calculator is not None else parse_backend(backend).value)
+    return relax_many(list(structures), backend, config or RelaxConfig(), calculator=calculator, progress=progress)
+
+
+def open_run(out: str | Path):
+    """(Store, RunConfig) of a run folder, for `sccop.ranked(store, config)` and the store's rows."""
+    from sccop.calls.rundir import load_config
+    from sccop.calls.store import Store
+    from sccop.config import from_dict, with_new_defaults
+    from sccop.errors import SccopInputError
+
+    out = Path(out)
+    if not (out / "sccop.db").exists() or not (out / "config.toml").exists():
+        raise SccopInputError(f"{out} holds no search (no sccop.db and config.toml)")
+    config: RunConfig = from_dict(with_new_defaults(load_config(out / "config.toml")))
+    return Store(out / "sccop.db"), config
+
+
+__all__ = ["sample", "relax", "open_run"]

@@ -1,0 +1,111 @@
+"""A run's folder: one process at a time (DIR/.lock), its settings (DIR/config.toml), its clock.
+
+`exclusive` is taken before anything else is written to DIR, so a second command on a live folder
+stops at once and changes nothing there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from sccop.config import RunConfig, config_changes, to_dict
+from sccop.errors import SccopInputError
+
+
+@contextmanager
+def exclusive(folder: str | Path, what: str):
+    """Hold DIR/.lock while `what` (e.g. "a search") writes DIR: a second process on the same DIR gets an
+    SccopInputError at once instead of writing the same rows beside the first. The lock (fcntl.flock) goes
+    with the process, so a killed run leaves nothing to clean up. DIR is created when missing."""
+    import fcntl
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = Path(folder) / ".lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise SccopInputError(f"{folder} is in use by {holder}; wait for it or use another --out") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{what} (process {os.getpid()})")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def load_config(path: str | Path) -> dict:
+    """A TOML config file as a dict (errors name the file)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SccopInputError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SccopInputError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def check_settings(config: RunConfig, out: Path, force: bool) -> None:
+    """Refuse a config that differs from the one DIR/config.toml holds (unless `force`; a changed
+    `label_with` always: its trained models and seeded samples belong to the other kind of label)."""
+    path = out / "config.toml"
+    if not path.exists():
+        return
+    changes = config_changes(load_config(path), to_dict(config))
+    kind = [c for c in changes if c.startswith("search.label_with:")]
+    if kind:
+        raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
+                              "change; use a new --out")
+    if changes and not force:
+        raise SccopInputError(
+            f"{out} holds a search with different settings ({'; '.join(changes)}); "
+            "use the same settings to resume, a new --out, or --force to continue with the new ones"
+        )
+
+
+def write_settings(config: RunConfig, out: Path) -> None:
+    """DIR/config.toml: the resolved config (written whole, then renamed; not rewritten when unchanged)."""
+    import tomli_w
+
+    text = tomli_w.dumps(to_dict(config))
+    path = out / "config.toml"
+    if path.exists() and path.read_text() == text:
+        return
+    partial = out / "config.toml.part"
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def program_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sccop")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Clock:
+    """A run's minutes, summed over its resumed runs (`previous_seconds` from the database metadata)."""
+
+    def __init__(self, previous_seconds: float = 0.0):
+        self.previous = float(previous_seconds)
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return self.previous + time.perf_counter() - self.start
+
+    def minutes(self) -> float:
+        return self.seconds() / 60.0
+
+
+__all__ = ["exclusive", "load_config", "check_settings", "write_settings", "program_version", "Clock"]

@@ -1,0 +1,371 @@
+"""The search driver: composition in, ranked low-energy structures out.
+
+Per round r:
+  sample a pool (plus samples on the lattices of the best relaxed structures so far)
+  -> round 0: backend labels of a random initial set
+  -> `iterations` times: train the ensemble (warm start) on every label so far, score the pool,
+     partition the landscape, anneal from region representatives (exploration) and the lowest labels
+     (exploitation), select diverse low-energy candidates, label them with the backend
+     (with `relax_each` > 0, the lowest unique labels not relaxed yet are relaxed after each labelling)
+  -> relax the lowest unique labelled structures with the backend.
+With `label_with = "relaxation"` every label is a relaxation labelled with its relaxed energy (the
+network learns where structures relax to), and the round's end has nothing left to relax.
+The walk stops on rounds, convergence (the best relaxed energy unchanged within `tolerance` for
+`patience` rounds), the call budget or the time budget; a budget stop first relaxes the best labels
+with the calls kept back for it (or a little past the time budget).
+
+Each step of the walk is a phase with a key (r0/pool, r0/label/0, r0/relax_each/0, r0/learn/0,
+r0/label/1, r0/relax_end ...). Its backend calls go through the ledger (sccop.calls.ledger), its
+structures into the store, and once it is finished whole the cursor records it. Resuming walks the same
+phases: finished ones are restored from the store (no sampling, training or annealing again), the
+first unfinished one and all after it run, reading back every call stored already.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sccop.answer.outputs import write_outputs
+from sccop.answer.refine import refine
+from sccop.calls.execution import make_executor
+from sccop.calls.ledger import CallSpec, Ledger
+from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, relax_uid
+from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, write_settings
+from sccop.calls.store import Store
+from sccop.config import RunConfig, to_dict
+from sccop.errors import SccopInputError
+from sccop.loop.budget import Budget
+from sccop.loop.cursor import Cursor
+from sccop.loop.labels import initial_picks, label_calls, relax_calls, relax_picks
+from sccop.loop.learning import learn, save_landscape
+from sccop.loop.pool import pool_rows, sample_pool, seeded_samples
+from sccop.loop.randomness import stage_rng
+from sccop.loop.state import SearchState
+from sccop.loop.training import load_ensemble, save_ensemble, train
+from sccop.relaxation import describe_error
+
+log = logging.getLogger("sccop.search")
+
+
+@dataclass
+class SearchResult:
+    out: Path
+    rounds: int
+    calls: int
+    best_energy: float | None  # the lowest energy per atom relaxed (the first backend's)
+    stopped: str  # rounds, budget, time or converged
+    history: list[float | None] = field(default_factory=list)
+    candidates: list = field(default_factory=list)  # the final structures (sccop.answer.candidates.Candidate), ranked
+
+
+def calculator_name(calculator) -> str:
+    """How config.toml names an ASE calculator given from Python: its class (or function) path."""
+    kind = calculator if callable(calculator) and not hasattr(calculator, "calculate") else type(calculator)
+    return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', type(kind).__name__)}"
+
+
+def with_calculator(config: RunConfig, calculator) -> RunConfig:
+    """The config of a run whose energies come from `calculator`: backend `ase`, naming its class."""
+    if calculator is None:
+        return config
+    return replace(config, backend=replace(config.backend, name="ase", calculator=calculator_name(calculator)))
+
+
+def budget_stop(outcome, cut: str) -> str | None:
+    """Why a ledger outcome ended the walk: `time` when the clock ran out after a chunk, `cut` (labels or
+    budget) when the call budget left items undone, None when neither."""
+    if outcome.stopped:
+        return "time"
+    return None if outcome.complete else cut
+
+
+def converged(history: list, tolerance: float, patience: int) -> bool:
+    values = [h for h in history if h is not None]
+    if len(values) <= patience:
+        return False
+    return abs(values[-1] - values[-1 - patience]) < tolerance
+
+
+class Search:
+    """One search in DIR (see the module docstring). Building it checks the inputs and writes nothing;
+    `run()` takes DIR's lock, then writes. `calculator` (an ASE calculator, or atoms -> calculator)
+    replaces the backend, and DIR/config.toml names it; `rerank_calculator` replaces the re-ranking
+    backend's calculator."""
+
+    def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True,
+                 calculator=None, rerank_calculator=None):
+        from sccop.composition import formula_units_for, parse_composition, parse_range
+        from sccop.sampling.sampler import Sampler
+
+        if not config.composition:
+            raise SccopInputError("no composition given")
+        self.config = config = with_calculator(config, calculator)
+        self.out = Path(out)
+        self.force = force
+        self.progress = progress
+        self.calculator = calculator
+        self.rerank_calculator = rerank_calculator
+        self.composition = parse_composition(config.composition)
+        atoms = parse_range(config.atoms, "atoms") if config.atoms else None
+        units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
+        if atoms is None and units is None:
+            atoms = (1, max(8, self.composition.atoms_per_formula))
+        self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
+        if config.refine.rerank:
+            from sccop.backends import parse_backend
+
+            parse_backend(config.refine.rerank)  # a misspelt re-ranker fails now, not after the search
+        if config.backend.name == "ase" and calculator is None:
+            raise SccopInputError(f"this search's energies come from an ASE calculator given from Python "
+                                  f"({config.backend.calculator}); resume it from Python with that calculator")
+        self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
+
+    def run(self) -> SearchResult:
+        """Run (or resume) the search; one process at a time in DIR."""
+        with exclusive(self.out, "a search"):
+            check_settings(self.config, self.out, self.force)
+            write_settings(self.config, self.out)
+            store = Store(self.out / "sccop.db")
+            store.update_metadata(config=to_dict(self.config), version=program_version())
+            (self.out / "models").mkdir(exist_ok=True)
+            executor = make_executor(self.config.execution)
+            try:
+                walk = Walk(self, store, executor)
+                stopped, round_ = walk.run()
+                return walk.finish(stopped, round_)
+            finally:
+                executor.close()
+
+
+class Walk:
+    """One walk of the search's phases over a store (built and used by Search.run)."""
+
+    def __init__(self, search: Search, store: Store, executor):
+        self.config = search.config
+        self.out = search.out
+        self.progress = search.progress
+        self.calculator = search.calculator
+        self.rerank_calculator = search.rerank_calculator
+        self.sampler = search.sampler
+        self.store = store
+        self.clock = Clock(store.metadata.get("seconds", 0.0))
+        self.ledger = Ledger(store, executor, chunk=self.config.search.chunk, clock=self.clock, progress=self.progress)
+        # Every counted call ever made counts, including relaxations this walk may not reach (those of
+        # a budget stop whose best labels changed once the budget was raised).
+        unreached = {r.uid for r in store.rows(backend_call=1, stage="relax")}
+        self.budget = Budget(self.config.search, self.ledger, self.clock, unreached)
+        self.cursor = Cursor(store)
+        self.state = SearchState()
+        self.finishing = False  # while a stopped walk relaxes its best labels: no time check
+
+    # ---- helpers -----------------------------------------------------------------------------------
+    def rng(self, round_: int, stage: str, iteration: int = 0):
+        return stage_rng(self.config.seed, round_, stage, iteration)
+
+    def spec(self, kind: str) -> CallSpec:
+        stage = "label" if kind == SINGLE_POINT else "relax"
+        return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator)
+
+    def calls(self, kind: str, items, desc: str):
+        """The ledger's outcome for `items` within the budget; the walk has now reached every stored item."""
+        limit = self.budget.room(single_points=kind == SINGLE_POINT)
+        stop = None if self.finishing else self.budget.time_up
+        outcome = self.ledger.run(self.spec(kind), items, limit=limit, stop=stop,
+                                  desc=f"{desc} ({self.config.backend.name})")
+        self.budget.reached(outcome.energies)
+        return outcome
+
+    def relaxed_structures(self, uids) -> dict:
+        """The stored relaxed structures of the ok relaxations among `uids`."""
+        return {u: self.store.get(u).toatoms() for u in uids}
+
+    def trained(self, round_: int, iteration: int) -> bool:
+        return self._model(round_, iteration).exists()
+
+    def _model(self, round_: int, iteration: int) -> Path:
+        return self.out / "models" / f"r{round_}_i{iteration}.pt"
+
+    @property
+    def relaxation_labels(self) -> bool:
+        return self.config.search.label_with == "relaxation"
+
+    # ---- phases ------------------------------------------------------------------------------------
+    def pool_phase(self, round_: int) -> None:
+        key = f"r{round_}/pool"
+        record = self.cursor.restore(key)
+        if record is not None:
+            structures = {u: from_symmetric_data(self.store.get(u).data["symmetric"]) for u in record["uids"]}
+        else:
+            structures = sample_pool(self.sampler, self.config, round_, self.progress)
+            seeded, parents = seeded_samples(self.state, self.config, self.sampler, round_, self.rng(round_, "seed"))
+            structures.update(seeded)
+            self.store.put_many(pool_rows(structures, parents, round_))
+            self.cursor.finished(key, {"uids": list(structures)})
+        self.state.add_structures(structures, pool=True)
+
+    def label_phase(self, round_: int, iteration: int, picks: list[str]) -> str | None:
+        """Label `picks`; returns the budget stop that cut it short (labels, budget or time), or None."""
+        key = f"r{round_}/label/{iteration}"
+        relaxation = self.relaxation_labels
+        items = label_calls(self.state, self.config, picks, round_, iteration)
+        record = self.cursor.restore(key)
+        if record is not None:
+            energies = {item.uid: self.ledger.stored_energy(item.uid) for item in items}
+            self.budget.reached(energies)
+            stop = None
+        else:
+            kind = RELAXATION if relaxation else SINGLE_POINT
+            outcome = self.calls(kind, items, f"round {round_}: {'relaxing' if relaxation else 'labelling'}")
+            energies = outcome.energies
+            stop = budget_stop(outcome, "budget" if relaxation else "labels")
+            if stop is None:
+                self.cursor.finished(key, {})
+        self.state.add_labels([(item.uid, item.values["parent"], energies[item.uid]) for item in items
+                               if item.uid in energies], relaxation,
+                              self.relaxed_structures(u for u, e in energies.items() if e is not None) if relaxation else None)
+        return stop
+
+    def relax_phase(self, round_: int, key: str | None, count: int | None = None) -> str | None:
+        """Relax the `count` lowest unique labels not relaxed yet (default `relax_top`, at the round's
+        end; a count is also held to the label limit). `key`: the phase's cursor key (None: a budget
+        stop's last relaxations, never restored). Returns the budget stop that cut it short, or None."""
+        record = self.cursor.restore(key) if key is not None else None
+        if record is not None:
+            picks = record["picks"]
+            energies = {relax_uid(u): self.ledger.stored_energy(relax_uid(u)) for u in picks}
+            self.budget.reached(energies)
+            self.state.add_relaxations(energies, self.relaxed_structures(u for u, e in energies.items() if e is not None),
+                                       picks)
+            return None
+        if count is not None:
+            limit = self.budget.label_limit()
+            if limit is not None:  # relaxations during a round leave the calls kept for the round's end alone
+                count = min(count, limit - self.budget.calls)
+        else:
+            count = self.config.search.relax_top
+        picks = relax_picks(self.state, count)
+        outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_), f"round {round_}: relaxing")
+        done = outcome.complete and not outcome.stopped
+        atoms = self.relaxed_structures(u for u, e in outcome.energies.items() if e is not None)
+        self.state.add_relaxations(outcome.energies, atoms, picks if done else None)
+        if done and key is not None:
+            self.cursor.finished(key, {"picks": picks})
+        return budget_stop(outcome, "budget")
+
+    def train_phase(self, round_: int, iteration: int) -> None:
+        path = self._model(round_, iteration)
+        if path.exists():
+            self.state.ensemble = load_ensemble(path, self.config)
+            return
+        labels = len(self.state.labels)
+        ensemble, report = train(self.state, self.config, self.rng(round_, "train", iteration),
+                                 progress=f"round {round_}: training on {labels} labels" if self.progress else None)
+        save_ensemble(path, ensemble, report)
+        self.state.ensemble = ensemble
+
+    def learn_phase(self, round_: int, iteration: int) -> list[str]:
+        key = f"r{round_}/learn/{iteration}"
+        record = self.cursor.restore(key)
+        if record is not None:
+            annealed = {u: from_symmetric_data(self.store.get(u).data["symmetric"]) for u in record["annealed"]}
+            self.state.add_structures(annealed)
+            return list(record["picks"])
+        learned = learn(self.state, self.config, lambda stage: self.rng(round_, stage, iteration), round_, iteration,
+                        self.progress)
+        save_landscape(self.out / "landscape", round_, iteration, learned.landscape)
+        self.store.put_many(learned.rows)
+        self.state.add_structures(learned.annealed)
+        self.cursor.finished(key, {"annealed": list(learned.annealed), "picks": learned.picks})
+        return learned.picks
+
+    # ---- the walk ----------------------------------------------------------------------------------
+    def run(self) -> tuple[str, int]:
+        """Walk the phases; returns (why it stopped, the last round it was in)."""
+        cfg = self.config.search
+        state = self.state
+        round_ = 0
+        for round_ in range(cfg.rounds):
+            if self.budget.time_up():
+                return self.stop("time", round_)
+            if round_ > 0 and self.budget.labels_spent(self.trained(round_, 0)):
+                return self.stop("labels", round_ - 1)  # the last round that ran: its best labels get the calls left
+            state.round_relaxed = set()
+            self.pool_phase(round_)
+            if round_ == 0:
+                stop = self.label_phase(0, 0, initial_picks(state, self.config, self.rng(0, "initial")))
+                stop = stop or self.relax_phase(0, "r0/relax_each/0", cfg.relax_each)
+                if stop:
+                    return self.stop(stop, round_)
+            for iteration in range(cfg.iterations):
+                if len(state.labels) < 4:
+                    log.warning("round %d: only %d usable labels, too few to train", round_, len(state.labels))
+                    break
+                if self.budget.labels_spent(self.trained(round_, iteration)):
+                    return self.stop("labels", round_)
+                self.train_phase(round_, iteration)
+                picks = self.learn_phase(round_, iteration)
+                stop = self.label_phase(round_, iteration + 1, picks)
+                if not stop and iteration < cfg.iterations - 1:  # after the last one, the round's end relaxes
+                    stop = self.relax_phase(round_, f"r{round_}/relax_each/{iteration + 1}", cfg.relax_each)
+                if stop:
+                    return self.stop(stop, round_)
+            stop = self.relax_phase(round_, f"r{round_}/relax_end")
+            if stop:
+                return self.stop(stop, round_)
+            best = state.best()
+            state.history.append(best)
+            log.info("round %d: %d backend calls, best %s eV/atom", round_, self.budget.calls,
+                     "none yet" if best is None else f"{best:.4f}")
+            if converged(state.history, cfg.tolerance, cfg.patience):
+                return "converged", round_
+        return "rounds", round_
+
+    def stop(self, kind: str, round_: int) -> tuple[str, int]:
+        """A budget stop in `round_`: after the label budget or the clock ran out, the best labels are
+        relaxed with the calls kept back (or a little over the time budget)."""
+        if kind in ("labels", "time"):
+            self.finishing = True
+            self.relax_phase(round_, None)
+        self.state.history[round_:] = [self.state.best()]  # the stopped round's entry
+        stopped = "time" if kind == "time" else "budget"
+        log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.budget.calls, self.clock.minutes())
+        return stopped, round_
+
+    def finish(self, stopped: str, round_: int) -> SearchResult:
+        """The answer: outputs of the relaxed structures, then refinement, re-ranking and outputs again."""
+        self.store.update_metadata(seconds=self.clock.seconds())
+        relaxed = {row.uid: row.energy_per_atom for row in self.store.rows(stage="relax", status="ok")}
+        candidates = []
+        write_outputs(self.store, self.out, self.config)  # the answer so far first: refinement may fail
+        if relaxed:
+            try:
+                candidates = refine(self.store, self.config, ledger=self.ledger, calculator=self.calculator,
+                                    rerank_calculator=self.rerank_calculator, progress=self.progress,
+                                    top=self.config.search.top)
+                write_outputs(self.store, self.out, self.config, candidates)
+            except SccopInputError:
+                raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
+            except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
+                log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
+        best = min([c.energy for c in candidates] + list(relaxed.values()), default=None)
+        return SearchResult(out=self.out, rounds=round_ + 1, calls=self.budget.calls, best_energy=best, stopped=stopped,
+                            history=self.state.history, candidates=candidates)
+
+
+def search(composition: str | None = None, out: str | Path = "sccop-run", *, config: RunConfig | None = None,
+           calculator=None, force: bool = False, progress: bool = False, **settings) -> SearchResult:
+    """Run (or resume) a search from Python: `search("NaCl", "runs/NaCl", atoms="2-8")`.
+
+    `config`: a RunConfig (default RunConfig()); `composition` and top-level `settings` (atoms,
+    formula_units, seed) override its fields. `calculator`: any ASE calculator (or a function atoms ->
+    calculator) instead of the configured backend; DIR/config.toml then names its class.
+    """
+    config = config or RunConfig()
+    if composition is not None:
+        settings["composition"] = composition
+    return Search(replace(config, **settings), out, force=force, progress=progress, calculator=calculator).run()
+
+
+__all__ = ["Search", "SearchResult", "search", "with_calculator", "calculator_name"]

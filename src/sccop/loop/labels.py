@@ -1,0 +1,69 @@
+"""Which structures the backend labels and relaxes, and the calls that do it.
+
+Labels are single points (uid label:U) or, with `label_with = "relaxation"`, relaxations (uid
+relax:label:U, labelled with the relaxed energy). The lowest labels not relaxed yet are relaxed at
+each round's end (`relax_top`), and with `relax_each` during the round, one per StructureMatcher group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sccop.calls.ledger import CallItem
+from sccop.calls.rows import label_uid, relax_uid
+from sccop.config import RunConfig
+from sccop.loop.state import SearchState
+from sccop.symmetry.analysis import matcher, to_structure
+
+
+def initial_picks(state: SearchState, config: RunConfig, rng: np.random.Generator) -> list[str]:
+    """Round 0: `initial_labels` pool members drawn at random, in pool order."""
+    pool = state.pool
+    chosen = rng.choice(len(pool), min(config.search.initial_labels, len(pool)), replace=False)
+    return [pool[i] for i in sorted(chosen)]
+
+
+def label_calls(state: SearchState, config: RunConfig, uids: list[str], round_: int, iteration: int) -> list[CallItem]:
+    """The backend calls that label `uids`. A relaxation label's own group is that of its result, so the
+    sampled group and Wyckoff letters are kept as parent_spacegroup and parent_wyckoff."""
+    relaxation = config.search.label_with == "relaxation"
+    start = "parent_" if relaxation else ""
+    items = []
+    for uid in uids:
+        s = state.structures[uid]
+        items.append(CallItem(label_uid(uid, relaxation), s.to_atoms(), {
+            "round": round_, "iteration": iteration, "parent": uid, f"{start}spacegroup": s.spacegroup,
+            f"{start}wyckoff": "".join(s.wyckoff_labels()),
+        }))
+    return items
+
+
+def relax_picks(state: SearchState, count: int) -> list[str]:
+    """The `count` lowest labels not relaxed yet, none a copy (StructureMatcher) of another pick or of a
+    label relaxed earlier in this round."""
+    if count <= 0:
+        return []
+    match = matcher()
+    chosen: list[str] = []
+    taken = [to_structure(state.structures[state.label_source[u]].to_atoms())
+             for u in sorted(state.round_relaxed) if u in state.label_source]
+    for uid in state.labelled_order():
+        if len(chosen) == count:
+            break
+        if uid in state.relaxed_parents:
+            continue
+        structure = to_structure(state.structures[state.label_source[uid]].to_atoms())
+        if any(match.fit(structure, other) for other in taken):
+            continue
+        chosen.append(uid)
+        taken.append(structure)
+    return chosen
+
+
+def relax_calls(state: SearchState, picks: list[str], round_: int) -> list[CallItem]:
+    """The relaxations of the picked labels' structures."""
+    return [CallItem(relax_uid(u), state.structures[state.label_source[u]].to_atoms(), {"round": round_, "parent": u})
+            for u in picks]
+
+
+__all__ = ["initial_picks", "label_calls", "relax_picks", "relax_calls"]

@@ -1,0 +1,48 @@
+"""A run folder: one process at a time, its settings checked and written, its clock summed over resumes."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sccop.calls.rundir import Clock, check_settings, exclusive, write_settings
+from sccop.config import RunConfig, SearchConfig
+from sccop.errors import SccopInputError
+
+
+def test_a_folder_is_held_by_one_process_and_freed_when_it_dies(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time; from sccop.calls.rundir import exclusive\n"
+        f"with exclusive({str(tmp_path)!r}, 'a search'):\n    print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(SccopInputError, match=rf"in use by a search \(process {holder.pid}\)"):
+            with exclusive(tmp_path, "a bench"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with exclusive(tmp_path, "a bench"):  # killed, it left nothing to clean up
+        assert "a bench" in (tmp_path / ".lock").read_text()
+    assert (tmp_path / ".lock").read_text() == ""
+
+
+def test_settings_are_checked_then_written_once(tmp_path):
+    config = RunConfig(composition="NaCl", seed=1)
+    check_settings(config, tmp_path, force=False)  # a new folder: nothing to check
+    write_settings(config, tmp_path)
+    stamp = (tmp_path / "config.toml").stat().st_mtime_ns
+    write_settings(config, tmp_path)
+    assert (tmp_path / "config.toml").stat().st_mtime_ns == stamp  # unchanged: not rewritten
+    with pytest.raises(SccopInputError, match="seed: 1 -> 2"):
+        check_settings(RunConfig(composition="NaCl", seed=2), tmp_path, force=False)
+    check_settings(RunConfig(composition="NaCl", seed=2), tmp_path, force=True)
+    # Budgets, rounds, threads, the training cap and where calls run may change on resume.
+    more = RunConfig(composition="NaCl", seed=1, search=SearchConfig(budget_calls=50, rounds=9))
+    check_settings(more, tmp_path, force=False)
+
+
+def test_the_clock_adds_the_earlier_runs():
+    assert Clock(120.0).minutes() >= 2.0
+    assert Clock().seconds() < 5.0

@@ -1,0 +1,212 @@
+"""Relaxation and single points: EMT end to end, and every failure path recorded with its reason."""
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+
+from sccop.backends import Backend, parse_backend
+from sccop.config import BackendConfig, RelaxConfig
+from sccop.errors import SccopInputError
+from sccop.relaxation import relax, relax_many, single_points
+from sccop.testing import (
+    CollapsingCalculator,
+    ExpandingCalculator,
+    NaNCalculator,
+    RaisingCalculator,
+    SleepingCalculator,
+    SpringCalculator,
+)
+
+EMT = BackendConfig(name="emt")
+
+
+def rattled_copper():
+    atoms = bulk("Cu", "fcc", a=3.75) * (2, 2, 2)
+    atoms.rattle(0.08, seed=3)
+    return atoms
+
+
+def test_registry_names_backends():
+    assert parse_backend("CHGNet") is Backend.CHGNET
+    assert Backend.ESPRESSO.is_dft and Backend.SEVENNET.is_ml and not Backend.EMT.is_ml
+    with pytest.raises(SccopInputError, match="unknown backend 'foo'"):
+        parse_backend("foo")
+
+
+def test_emt_relaxation_end_to_end():
+    atoms = rattled_copper()
+    start = single_points([atoms], EMT)[0]
+    result = relax(atoms, EMT, RelaxConfig(fmax=0.01))
+    assert result.ok and result.converged and result.steps > 0
+    assert result.energy < start.energy
+    assert np.abs(result.atoms.get_forces()).max() < 0.01
+    # EMT copper: the fcc lattice constant relaxes to about 3.59 A (primitive cell of the 2x2x2 supercell)
+    assert result.atoms.get_volume() / len(atoms) == pytest.approx(3.59**3 / 4, rel=0.03)
+    assert np.allclose(atoms.positions, rattled_copper().positions), "the input must not be modified"
+
+
+def test_pressure_shrinks_the_cell_and_reports_enthalpy():
+    atoms = bulk("Cu", "fcc", a=3.6)
+    free = relax(atoms, EMT, RelaxConfig(fmax=0.005))
+    squeezed = relax(atoms, EMT, RelaxConfig(fmax=0.005, pressure=20.0))
+    assert squeezed.atoms.get_volume() < free.atoms.get_volume()
+    assert "enthalpy" in squeezed.info and "enthalpy" not in free.info
+
+
+def test_fix_symmetry_keeps_the_group():
+    import spglib
+
+    atoms = bulk("Cu", "fcc", a=3.7, cubic=True)
+    result = relax(atoms, EMT, RelaxConfig(fix_symmetry=True, fmax=0.01, optimizer="bfgs"))
+    cell = (result.atoms.cell[:], result.atoms.get_scaled_positions(), result.atoms.numbers)
+    assert result.ok and spglib.get_symmetry_dataset(cell, symprec=1e-4).number == 225
+
+
+@pytest.mark.parametrize(
+    "calculator, config, words",
+    [
+        (NaNCalculator(), RelaxConfig(), "non-finite energy"),
+        (RaisingCalculator(), RelaxConfig(), "calculator error: RuntimeError: boom"),
+        (CollapsingCalculator(), RelaxConfig(relax_cell=False), "atoms collapsed"),
+        (ExpandingCalculator(), RelaxConfig(steps=2000), "cell exploded"),
+    ],
+)
+def test_failures_are_recorded(calculator, config, words):
+    result = relax(rattled_copper(), EMT, config, calculator=calculator)
+    assert result.status == "failed" and words in result.reason
+
+
+def test_a_bond_far_below_the_covalent_radii_fails_the_relaxation():
+    # Two Cu atoms drawn to 1.0 A: above min_distance (0.5 A), but 0.38 of their covalent radii sum.
+    atoms = Atoms("Cu2", positions=[[4, 4, 4], [6.2, 4, 4]], cell=[10, 10, 10], pbc=True)
+    config = RelaxConfig(relax_cell=False, fmax=0.01)
+    result = relax(atoms, EMT, config, calculator=SpringCalculator(d0=1.0))
+    assert result.status == "failed" and result.converged
+    assert re.search(r"atoms collapsed: Cu-Cu (0.99|1.00)\d A is 0.38 of their covalent radii \(< 0.6\)", result.reason)
+    off = relax(atoms, EMT, RelaxConfig(relax_cell=False, fmax=0.01, min_bond_ratio=0), calculator=SpringCalculator(d0=1.0))
+    assert off.ok and off.atoms.get_distance(0, 1) == pytest.approx(1.0, abs=0.01)
+    fine = relax(atoms, EMT, config, calculator=SpringCalculator(d0=2.4))  # 0.91 of the radii: a real bond
+    assert fine.ok
+    with pytest.raises(SccopInputError, match=r"min_bond_ratio must be in \[0, 1\)"):
+        RelaxConfig(min_bond_ratio=1.5)
+
+
+def test_timeout_never_hangs():
+    backend = BackendConfig(name="emt", timeout_s=0.5)
+    result = relax(rattled_copper(), backend, calculator=SleepingCalculator(seconds=20))
+    assert result.status == "failed" and "timeout" in result.reason
+    (point,) = single_points([rattled_copper()], backend, calculator=SleepingCalculator(seconds=20))
+    assert point.status == "failed" and "timeout" in point.reason
+
+
+def test_overlapping_structure_is_refused_before_the_call():
+    atoms = bulk("Cu", "fcc", a=3.6) * (2, 1, 1)
+    atoms.positions[1] = atoms.positions[0] + [0.2, 0, 0]
+    (result,) = single_points([atoms], EMT)
+    assert result.status == "failed" and "overlapping atoms" in result.reason
+    assert relax(atoms, EMT).status == "failed"
+
+
+def test_one_failure_does_not_stop_the_others():
+    good, bad = rattled_copper(), rattled_copper()
+    bad.positions[1] = bad.positions[0]
+    results = relax_many([good, bad, good], EMT, RelaxConfig(fmax=0.02))
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+
+
+def test_missing_pw_x_is_a_recorded_failure():
+    backend = BackendConfig(name="espresso", espresso_command="no-such-pw.x -nk 1")
+    (result,) = single_points([bulk("Si")], backend)
+    assert result.status == "failed" and "binary 'no-such-pw.x' not found" in result.reason
+
+
+def test_missing_pseudopotential_is_a_recorded_failure(tmp_path):
+    if shutil.which("pw.x") is None:
+        pytest.skip("pw.x is not installed")
+    backend = BackendConfig(name="espresso", pseudo_dir=str(tmp_path))
+    (result,) = single_points([bulk("Si")], backend)
+    assert result.status == "failed" and "no pseudopotential for Si" in result.reason
+
+
+def test_relax_cli_with_emt(tmp_path):
+    from ase.io import write
+
+    from sccop.cli.main import main
+    from sccop.io import read_structures
+
+    bad = rattled_copper()
+    bad.positions[1] = bad.positions[0]
+    write(tmp_path / "in.extxyz", [rattled_copper(), bad])
+    out = tmp_path / "out.extxyz"
+    assert main(["relax", str(tmp_path / "in.extxyz"), "--backend", "emt", "--out", str(out), "--quiet"]) == 0
+    first, second = read_structures(out)
+    assert first.info["status"] == "ok" and first.info["converged"] and first.info["energy"] < 0.5
+    assert second.info["status"] == "failed" and "overlapping" in second.info["reason"]
+
+
+def test_batches_respect_structure_and_atom_limits():
+    from ase import Atoms
+
+    from sccop.backends.ml import chunks
+
+    sizes = [4, 4, 4, 10, 2, 2, 2, 2, 2]
+    groups = list(chunks([Atoms("H" * n) for n in sizes], 3, 10))
+    assert [[len(a) for a in g] for g in groups] == [[4, 4], [4], [10], [2, 2, 2], [2, 2]]
+
+
+def test_missing_vasp_and_gpaw_are_recorded_failures(monkeypatch):
+    import importlib.util
+
+    monkeypatch.delenv("ASE_VASP_COMMAND", raising=False)
+    monkeypatch.delenv("VASP_COMMAND", raising=False)
+    (vasp,) = single_points([bulk("Si")], BackendConfig(name="vasp"))
+    assert vasp.status == "failed" and "no VASP command" in vasp.reason
+    (vasp,) = single_points([bulk("Si")], BackendConfig(name="vasp", vasp_command="no-such-vasp_std"))
+    assert vasp.status == "failed" and "binary 'no-such-vasp_std' not found" in vasp.reason
+    if importlib.util.find_spec("gpaw") is None:
+        (gpaw,) = single_points([bulk("Si")], BackendConfig(name="gpaw"))
+        assert gpaw.status == "failed" and "gpaw is not installed" in gpaw.reason
+
+
+def test_one_stuck_structure_does_not_time_out_the_others():
+    class SleepsOnHeavyCells(SleepingCalculator):
+        def compute(self, atoms):
+            if len(atoms) > 4:
+                return super().compute(atoms)
+            from ase.calculators.emt import EMT
+
+            atoms = atoms.copy()
+            atoms.calc = EMT()
+            return {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(), "stress": atoms.get_stress()}
+
+    backend = BackendConfig(name="emt", timeout_s=2.0)
+    small, large = bulk("Cu", "fcc", a=3.7), rattled_copper()
+    points = single_points([small, large, small], backend, calculator=SleepsOnHeavyCells(seconds=20))
+    assert [p.status for p in points] == ["ok", "failed", "ok"]
+    relaxed = relax_many([small, large], backend, RelaxConfig(fmax=0.02), calculator=SleepsOnHeavyCells(seconds=20))
+    assert relaxed[0].ok and "timeout" in relaxed[1].reason
+
+
+def test_rattle_lets_a_symmetric_saddle_relax_away_and_is_reproducible():
+    import spglib
+
+    lj = BackendConfig(name="lj")
+    simple_cubic = bulk("Ar", "sc", a=2.25) * (2, 2, 2)  # a saddle of the LJ stand-in: forces vanish by symmetry
+    group = lambda a: spglib.get_symmetry_dataset((a.cell, a.positions, a.numbers), symprec=0.1).number  # noqa: E731
+    still = relax(simple_cubic, lj, RelaxConfig(steps=2000))
+    assert still.ok and group(still.atoms) == 221
+    rattled = relax(simple_cubic, lj, RelaxConfig(steps=2000, rattle=0.05))
+    assert rattled.ok and group(rattled.atoms) != 221
+    assert rattled.energy_per_atom < still.energy_per_atom - 0.1  # it found a close packing
+    # The displacements depend on the structure only: the same start relaxes to the same end.
+    again = relax_many([bulk("Cu", "fcc", a=3.6), simple_cubic], lj, RelaxConfig(steps=2000, rattle=0.05))[1]
+    assert again.energy == rattled.energy and np.allclose(again.atoms.positions, rattled.atoms.positions)
+    # FixSymmetry relaxations are never rattled; a negative rattle is refused.
+    fixed = relax(simple_cubic, lj, RelaxConfig(steps=2000, rattle=0.05, fix_symmetry=True))
+    assert group(fixed.atoms) == 221
+    with pytest.raises(SccopInputError, match="rattle must be a distance >= 0"):
+        relax(simple_cubic, lj, RelaxConfig(rattle=-0.1))
