@@ -65,6 +65,11 @@ class Outcome:
     stopped: bool = False
 
 
+def _energy(row) -> float | None:
+    """A stored call's energy per atom; None when it failed."""
+    return row.get("energy_per_atom") if row.get("status") == "ok" else None
+
+
 def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> list[EnergyResult]:
     """One chunk of backend calls (runs here or on a Dask worker)."""
     if kind == SINGLE_POINT:
@@ -86,8 +91,7 @@ class Ledger:
         self.calls = store.count(backend_call=1)
 
     def stored_energy(self, uid: str) -> float | None:
-        row = self.store.get(uid)
-        return row.get("energy_per_atom") if row.get("status") == "ok" else None
+        return _energy(self.store.get(uid))
 
     def run(self, spec: CallSpec, items: list[CallItem], *, limit: int | None = None, stop=None,
             desc: str = "") -> Outcome:
@@ -99,8 +103,7 @@ class Ledger:
         todo = []
         for item in items:
             if item.uid in self.store:
-                self.store.check_same(item.uid, item.atoms)
-                outcome.energies[item.uid] = self.stored_energy(item.uid)
+                outcome.energies[item.uid] = _energy(self.store.check_same(item.uid, item.atoms))
             else:
                 todo.append(item)
         if limit is not None and len(todo) > limit:

@@ -79,8 +79,8 @@ class Store:
             return row.toatoms()
         return None
 
-    def check_same(self, uid: str, atoms: Atoms, print_: str | None = None) -> None:
-        """Raise ReplayMismatch when the stored row `uid` was made for another structure than `atoms`
+    def check_same(self, uid: str, atoms: Atoms, print_: str | None = None):
+        """The stored row `uid`; ReplayMismatch when it was made for another structure than `atoms`
         (`print_`: the fingerprint of `atoms`, when known)."""
         row = self.get(uid)
         new = print_ or fingerprint(atoms)
@@ -89,14 +89,14 @@ class Store:
         if old is None:  # written before fingerprints: compare with the structure it keeps, if it keeps one
             stored = self.stored_input(row)
             if stored is None:
-                return
+                return row
             old = fingerprint(stored)
         if old == new:
-            return
+            return row
         stored = stored if stored is not None else self.stored_input(row)
         what = difference(stored, atoms) if stored is not None else "its fingerprint differs"
         if what is None:  # the same structure within the tolerance; only the rounding of the hash moved
-            return
+            return row
         raise ReplayMismatch(f"{uid} in {self.url} was made for another structure than this run would give it now "
                              f"({what}); nothing was written: resume with the program version and inputs that made "
                              "the folder, or use a new --out")

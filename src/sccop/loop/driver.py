@@ -154,11 +154,10 @@ class Walk:
         self.ledger = Ledger(store, executor, chunk=self.config.search.chunk, clock=self.clock, progress=self.progress)
         # Every counted call ever made counts, including relaxations this walk may not reach (those of
         # a budget stop whose best labels changed once the budget was raised).
-        unreached = {r.uid for r in store.rows(backend_call=1, stage="relax")}
+        unreached = {r.uid for r in store.rows(backend_call=1, stage="relax", include_data=False)}
         self.budget = Budget(self.config.search, self.ledger, self.clock, unreached)
         self.cursor = Cursor(store)
         self.state = SearchState()
-        self.finishing = False  # while a stopped walk relaxes its best labels: no time check
 
     # ---- helpers -----------------------------------------------------------------------------------
     def rng(self, round_: int, stage: str, iteration: int = 0):
@@ -168,10 +167,11 @@ class Walk:
         stage = "label" if kind == SINGLE_POINT else "relax"
         return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator)
 
-    def calls(self, kind: str, items, desc: str):
-        """The ledger's outcome for `items` within the budget; the walk has now reached every stored item."""
+    def calls(self, kind: str, items, desc: str, timed: bool = True):
+        """The ledger's outcome for `items` within the budget (and, when `timed`, the time budget); the
+        walk has now reached every stored item."""
         limit = self.budget.room(single_points=kind == SINGLE_POINT)
-        stop = None if self.finishing else self.budget.time_up
+        stop = self.budget.time_up if timed else None
         outcome = self.ledger.run(self.spec(kind), items, limit=limit, stop=stop,
                                   desc=f"{desc} ({self.config.backend.name})")
         self.budget.reached(outcome.energies)
@@ -230,7 +230,8 @@ class Walk:
     def relax_phase(self, round_: int, key: str | None, count: int | None = None) -> str | None:
         """Relax the `count` lowest unique labels not relaxed yet (default `relax_top`, at the round's
         end; a count is also held to the label limit). `key`: the phase's cursor key (None: a budget
-        stop's last relaxations, never restored). Returns the budget stop that cut it short, or None."""
+        stop's last relaxations, never restored and not held to the time budget). Returns the budget stop
+        that cut it short, or None."""
         record = self.cursor.restore(key) if key is not None else None
         if record is not None:
             picks = record["picks"]
@@ -246,7 +247,8 @@ class Walk:
         else:
             count = self.config.search.relax_top
         picks = relax_picks(self.state, count)
-        outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_), f"round {round_}: relaxing")
+        outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_), f"round {round_}: relaxing",
+                             timed=key is not None)
         done = outcome.complete and not outcome.stopped
         atoms = self.relaxed_structures(u for u, e in outcome.energies.items() if e is not None)
         self.state.add_relaxations(outcome.energies, atoms, picks if done else None)
@@ -326,7 +328,6 @@ class Walk:
         """A budget stop in `round_`: after the label budget or the clock ran out, the best labels are
         relaxed with the calls kept back (or a little over the time budget)."""
         if kind in ("labels", "time"):
-            self.finishing = True
             self.relax_phase(round_, None)
         self.state.history[round_:] = [self.state.best()]  # the stopped round's entry
         stopped = "time" if kind == "time" else "budget"
