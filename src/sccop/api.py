@@ -10,23 +10,23 @@ from ase import Atoms
 
 from sccop.config import BackendConfig, RelaxConfig, RunConfig, SamplerConfig
 
+MAX_SAMPLES = 100_000  # structures one `sample` call makes
+
 
 def sample(composition: str, count: int = 10, *, atoms: str | None = None, formula_units: str | None = None,
            seed: int = 0, config: SamplerConfig | None = None, stats=None, progress: bool = False) -> list[Atoms]:
     """`count` symmetric structures of `composition` (fewer when the sampler gives up on some), as primitive
     cells unless `config.primitive` is False; each carries info keys spacegroup, wyckoffs, elements, seed
     and index. `atoms` / `formula_units`: cell sizes per primitive cell, "N" or "A-B"."""
-    from sccop.composition import formula_units_for, parse_composition, parse_range
-    from sccop.errors import SccopInputError
+    from sccop.allowed import integer
+    from sccop.composition import cell_sizes, parse_composition
     from sccop.sampling.sampler import Sampler
 
-    if count < 1:
-        raise SccopInputError(f"count must be at least 1, got {count}")
+    count = integer(1, MAX_SAMPLES).check(count, "count")
+    seed = integer(0, 2**32 - 1).check(seed, "seed")
     config = config or SamplerConfig()
     parsed = parse_composition(composition)
-    size = parse_range(atoms, "atoms") if atoms else None
-    units = parse_range(formula_units, "formula_units") if formula_units else None
-    sampler = Sampler(parsed, formula_units_for(parsed, atoms=size, formula_units=units), config)
+    sampler = Sampler(parsed, cell_sizes(parsed, atoms, formula_units), config)
     found = sampler.sample(count, seed, stats=stats, progress=progress)
     return [s.to_atoms(primitive=config.primitive, info={"seed": seed, "index": i}) for i, s in found]
 

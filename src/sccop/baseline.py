@@ -53,15 +53,17 @@ def random_search(
     enthalpies per atom under `config.relax.pressure`, as in the search. An existing DIR made with other
     sampler, backend or relax settings is refused unless `force`. One process at a time in DIR.
     """
-    from sccop.composition import formula_units_for, parse_composition, parse_range
+    from sccop.composition import cell_sizes, parse_composition
     from sccop.sampling.sampler import Sampler
 
     if not config.composition:
         raise SccopInputError("no composition given")
     composition = parse_composition(config.composition)
-    atoms = parse_range(config.atoms, "atoms") if config.atoms else None
-    units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
-    sampler = Sampler(composition, formula_units_for(composition, atoms=atoms, formula_units=units), config.sampler)
+    sampler = Sampler(composition, cell_sizes(composition, config.atoms, config.formula_units), config.sampler)
+    if calculator is None:
+        from sccop.backends import check_backend
+
+        check_backend(config.backend, composition.elements)
     out = Path(out)
     with exclusive(out, "a random search"):
         store = Store(out / "random.db")

@@ -10,12 +10,16 @@ which holds open frameworks (diamond Si and C, SiO2) that both windows miss on t
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from sccop.config import WINDOW_RULES
 from sccop.errors import SccopInputError
+
+MAX_CELL_ATOMS = 500  # the largest cell sccop samples: beyond it sampling and graphs do not finish in useful time
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,17 @@ def parse_composition(text: str) -> Composition:
     from pymatgen.core import Composition as PmgComposition
     from pymatgen.core import Element
 
+    if not isinstance(text, str):
+        raise SccopInputError(f"a composition is a formula such as NaCl, got {text!r}")
     text = text.strip()
     if not text:
         raise SccopInputError("empty composition")
+    zero = re.search(r"([A-Z][a-z]?)\s*0+(\.0*)?(?![\d.eE])", text)
+    if zero:
+        raise SccopInputError(f"composition {text!r} has zero {zero.group(1)}: leave the element out instead")
     try:
         comp = PmgComposition(text)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, OverflowError, TypeError) as exc:
         raise SccopInputError(f"cannot parse composition {text!r}: {exc}") from None
     if comp.num_atoms <= 0:
         raise SccopInputError(f"composition {text!r} has no atoms")
@@ -73,8 +82,8 @@ def parse_composition(text: str) -> Composition:
         symbol = getattr(species, "symbol", str(species))
         if not Element.is_valid_symbol(symbol):
             raise SccopInputError(f"unknown element {symbol!r} in composition {text!r}")
-        if amount <= 0:
-            raise SccopInputError(f"composition {text!r} has a non-positive amount of {symbol}")
+        if not math.isfinite(amount) or amount <= 0:
+            raise SccopInputError(f"composition {text!r} has a non-positive or infinite amount of {symbol}")
         if abs(amount - round(amount)) > 1e-8:
             raise SccopInputError(f"composition {text!r} has a fractional amount of {symbol} ({amount:g})")
         counts.append((symbol, int(round(amount))))
@@ -82,11 +91,16 @@ def parse_composition(text: str) -> Composition:
     divisor = 0
     for _, n in counts:
         divisor = math.gcd(divisor, n)
-    return Composition(tuple((el, n // divisor) for el, n in counts))
+    reduced = Composition(tuple((el, n // divisor) for el, n in counts))
+    if reduced.atoms_per_formula > MAX_CELL_ATOMS:
+        raise SccopInputError(f"composition {text!r} has {reduced.atoms_per_formula} atoms per formula unit; sccop "
+                              f"searches cells of at most {MAX_CELL_ATOMS} atoms")
+    return reduced
 
 
-def parse_range(text: str, what: str) -> tuple[int, int]:
-    """Parse ``"5-10"`` or ``"8"`` into an inclusive (low, high) range of positive integers."""
+def parse_range(text: str, what: str, limit: int | None = MAX_CELL_ATOMS) -> tuple[int, int]:
+    """Parse ``"5-10"`` or ``"8"`` into an inclusive (low, high) range of positive integers, at most `limit`
+    (a cell size by default; None: no limit)."""
     parts = str(text).strip().split("-")
     try:
         if len(parts) == 1:
@@ -99,6 +113,9 @@ def parse_range(text: str, what: str) -> tuple[int, int]:
         raise SccopInputError(f"{what} must be N or A-B with whole numbers, got {text!r}") from None
     if low < 1 or high < low:
         raise SccopInputError(f"{what} range {text!r} must satisfy 1 <= A <= B")
+    if limit is not None and high > limit:
+        raise SccopInputError(f"{what} {text!r} asks for more than {limit}: sccop searches cells of at most "
+                              f"{limit} atoms")
     return low, high
 
 
@@ -113,6 +130,9 @@ def formula_units_for(
         raise SccopInputError("give either an atom range or a formula-unit range, not both")
     per = composition.atoms_per_formula
     if formula_units is not None:
+        if formula_units[1] * per > MAX_CELL_ATOMS:
+            raise SccopInputError(f"{formula_units[1]} formula units of {composition.formula} are "
+                                  f"{formula_units[1] * per} atoms; sccop searches cells of at most {MAX_CELL_ATOMS} atoms")
         return list(range(formula_units[0], formula_units[1] + 1))
     if atoms is None:
         atoms = (per, per)
@@ -123,6 +143,17 @@ def formula_units_for(
             f"has {atoms[0]}-{atoms[1]} atoms"
         )
     return units
+
+
+def cell_sizes(composition: Composition, atoms: str | None = None, formula_units: str | None = None,
+               default_atoms: tuple[int, int] | None = None) -> list[int]:
+    """Formula units per primitive cell from a config's `atoms` or `formula_units` text ("8", "4-8");
+    with neither, `default_atoms` (or one formula unit)."""
+    size = parse_range(atoms, "atoms") if atoms else None
+    units = parse_range(formula_units, "formula_units", limit=None) if formula_units else None
+    if size is None and units is None and default_atoms is not None:
+        size = default_atoms
+    return formula_units_for(composition, atoms=size, formula_units=units)
 
 
 @lru_cache(maxsize=None)
@@ -156,7 +187,6 @@ _WINDOW_3D = {"dense": (0.96, 2.66), "pred": (17.9984, -3.10083, 4.50924, -8.497
 _WINDOW_2D = {"dense": (1.06, 5.07), "pred": (3.19353, -0.0126031, 0.253931, 1.18601), "pred_win": (0.68, 2.99)}
 
 
-WINDOW_RULES = ("span", "sccop", "dense", "regression")
 
 
 def volume_window(counts: dict[str, int], dim: int = 3, rule: str = "span") -> tuple[float, float]:

@@ -1,324 +1,524 @@
-"""Configuration objects, one per pipeline stage; every field has a description."""
+"""Configuration objects, one per pipeline stage; every field has a description and what it may hold
+(sccop.allowed), checked whenever a config is built: from TOML, the command line or Python. A bad value
+is refused with one line naming the setting, the value and what is allowed, before any work."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 
+from sccop.allowed import Allowed, cell_range, flag, integer, integers, number, numbers, pairs, text, texts
+from sccop.errors import SccopInputError
 
-def _f(default, description: str, **kw):
-    return field(default=default, metadata={"description": description}, **kw)
+BACKEND_NAMES = ("chgnet", "sevennet", "emt", "lj", "espresso", "vasp", "gpaw", "ase")  # sccop.backends.Backend
+OPTIMIZERS = ("fire", "bfgs")
+CLUSTERS = ("local", "slurm", "pbs")
+WINDOW_RULES = ("span", "sccop", "dense", "regression")  # sccop.composition.volume_window
+LABEL_KINDS = ("single_point", "relaxation")
+
+
+def setting(default, description: str, allowed: Allowed | None = None, **kw):
+    return field(default=default, metadata={"description": description, "allowed": allowed}, **kw)
+
+
+class Section:
+    """A config section: each field checked against what it may hold when the section is built."""
+
+    NAME = ""
+
+    def __post_init__(self):
+        for f in fields(self):
+            allowed = f.metadata.get("allowed")
+            if allowed is not None:
+                name = f"[{self.NAME}] {f.name}" if self.NAME else f.name
+                object.__setattr__(self, f.name, allowed.check(getattr(self, f.name), name))
+        self.check()
+
+    def check(self) -> None:
+        """Checks that involve several fields (after each field was checked alone)."""
+
+    def describe(self) -> dict[str, str]:
+        """field -> its description and what it may hold."""
+        out = {}
+        for f in fields(self):
+            allowed = f.metadata.get("allowed")
+            out[f.name] = f.metadata["description"] + (f" Allowed: {allowed.describe()}." if allowed else "")
+        return out
 
 
 @dataclass(frozen=True)
-class SamplerConfig:
+class SamplerConfig(Section):
     """Symmetric structure sampling (sccop.sampling)."""
 
-    dim: int = _f(3, "3 for bulk crystals (230 space groups), 2 for layers (17 plane groups).")
-    spacegroups: tuple[int, ...] | None = _f(
-        None, "Allowed space groups (dim 3) or plane groups (dim 2); None allows all."
+    NAME = "sampler"
+
+    dim: int = setting(
+        3, "3 for bulk crystals (230 space groups), 2 for layers (17 plane groups).",
+        allowed=integer(choices=(2, 3)),
     )
-    distance_factor: float = _f(
+    spacegroups: tuple[int, ...] | None = setting(
+        None, "Allowed space groups (dim 3) or plane groups (dim 2); None allows all.",
+        allowed=integers(1, 230, optional=True, nonempty=True),
+    )
+    distance_factor: float = setting(
         0.7,
         "f in the distance rule d_ij >= f (r_i + r_j) with r the atomic radius. 0.7 sits about 10% below "
         "the smallest ratio in the reference prototypes (0.77, K2O2), so no known structure is excluded; "
         "see docs/benchmarks.md.",
+        allowed=number(0.1, 1.5),
     )
-    grid_spacing: float = _f(
-        0.5, "Grid spacing as a fraction of the mean bond length r_i + r_j over the composition's atoms."
+    grid_spacing: float = setting(
+        0.5, "Grid spacing as a fraction of the mean bond length r_i + r_j over the composition's atoms.",
+        allowed=number(0.05, 2.0),
     )
-    volume_window: str = _f(
+    volume_window: str = setting(
         "span",
         "How the dense-packing and regression volume windows combine: span (from the lower to the higher "
         "end of both; holds 20 of the 22 reference prototypes), sccop (their intersection, SCCOP's rule; "
         "13 of 22), dense or regression. See docs/benchmarks.md.",
+        allowed=text(choices=WINDOW_RULES),
     )
-    symmetry_bias: float = _f(
+    symmetry_bias: float = setting(
         1.0,
         "Groups are drawn with probability proportional to (point-group order)^symmetry_bias among those "
         "that fit the composition: 0 draws them uniformly (P1 as often as Fm-3m), 1 draws a group of order "
         "48 48 times as often as P1. See docs/benchmarks.md.",
+        allowed=number(0.0, 10.0),
     )
-    uniform_share: float = _f(0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.")
-    vacuum: float = _f(15.0, "2D only: vacuum thickness along c (Angstrom).")
-    thickness: float = _f(0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.")
-    max_nodes: int = _f(64, "Placements the tree search may try per attempt before giving up on it.")
-    lattice_tries: int = _f(1, "Lattices tried for one Wyckoff assignment before drawing a new group.")
-    max_attempts: int = _f(400, "Attempts (lattice + placement) per structure before the sampler gives up.")
-    assignment_cap: int = _f(64, "Most Wyckoff assignments enumerated per group and cell size.")
-    primitive: bool = _f(True, "Write primitive cells (False: conventional cells).")
+    uniform_share: float = setting(
+        0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.",
+        allowed=number(0.0, 1.0),
+    )
+    vacuum: float = setting(15.0, "2D only: vacuum thickness along c (Angstrom).", allowed=number(0.0, 1000.0, above=True))
+    thickness: float = setting(
+        0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.",
+        allowed=number(0.0, 50.0),
+    )
+    max_nodes: int = setting(
+        64, "Placements the tree search may try per attempt before giving up on it.",
+        allowed=integer(1, 10**6),
+    )
+    lattice_tries: int = setting(
+        1, "Lattices tried for one Wyckoff assignment before drawing a new group.",
+        allowed=integer(1, 1000),
+    )
+    max_attempts: int = setting(
+        400, "Attempts (lattice + placement) per structure before the sampler gives up.",
+        allowed=integer(1, 10**6),
+    )
+    assignment_cap: int = setting(
+        64, "Most Wyckoff assignments enumerated per group and cell size.",
+        allowed=integer(1, 10**5),
+    )
+    primitive: bool = setting(True, "Write primitive cells (False: conventional cells).", allowed=flag())
 
-    def __post_init__(self):
-        if not (math.isfinite(self.symmetry_bias) and self.symmetry_bias >= 0):
-            from sccop.errors import SccopInputError
-
-            raise SccopInputError(f"symmetry_bias must be a number >= 0, got {self.symmetry_bias}")
-
-    def describe(self) -> dict[str, str]:
-        return {f.name: f.metadata["description"] for f in fields(self)}
+    def check(self) -> None:
+        highest = 230 if self.dim == 3 else 17
+        bad = [g for g in self.spacegroups or () if g > highest]
+        if bad:
+            kind = "space groups 1-230" if self.dim == 3 else "plane groups 1-17 (dim 2)"
+            raise SccopInputError(f"[sampler] spacegroups holds {bad[0]}: allowed are the {kind}")
 
 
 @dataclass(frozen=True)
-class BackendConfig:
+class BackendConfig(Section):
     """Energy backend (sccop.backends): which calculator, with what settings."""
 
-    name: str = _f(
-        "chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw; ase for a calculator given from Python."
+    NAME = "backend"
+
+    name: str = setting(
+        "chgnet", "Backend: chgnet, sevennet, emt, lj, espresso, vasp or gpaw; ase for a calculator given from Python.",
+        allowed=text(choices=BACKEND_NAMES),
     )
-    model: str | None = _f(None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.")
-    calculator: str | None = _f(
-        None, "Backend ase: the class (or function) of the ASE calculator given from Python, as recorded by the run."
+    model: str | None = setting(
+        None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.",
+        allowed=text(optional=True),
     )
-    device: str = _f("cpu", "Torch device for ML potentials: cpu or cuda.")
-    batch_size: int = _f(16, "Most structures per batched ML call (single points and lockstep relaxations).")
-    batch_atoms: int = _f(
+    calculator: str | None = setting(
+        None, "Backend ase: the class (or function) of the ASE calculator given from Python, as recorded by the run.",
+        allowed=text(optional=True),
+    )
+    device: str = setting(
+        "cpu", "Torch device for ML potentials: cpu or cuda.",
+        allowed=text(pattern=r"cpu|cuda(:\d+)?|mps", hint="cpu, cuda or cuda:1"),
+    )
+    batch_size: int = setting(
+        16, "Most structures per batched ML call (single points and lockstep relaxations).",
+        allowed=integer(1, 4096),
+    )
+    batch_atoms: int = setting(
         128,
         "Most atoms per batched ML call: on 2 CPU cores batching helps small cells (2.6x at 8 x 8 atoms) "
         "and hurts large batches (768 atoms ran 5x slower than one by one); see docs/benchmarks.md.",
+        allowed=integer(1, 10**6),
     )
-    timeout_s: float = _f(1800.0, "Wall-clock limit for one single point or one relaxation (seconds).")
-    workdir: str | None = _f(None, "DFT: parent directory for calculation folders (default: a temporary one).")
-    espresso_command: str = _f("pw.x", "Quantum ESPRESSO pw.x command (may include mpirun -np N).")
-    pseudo_dir: str | None = _f(
-        None, "Directory of UPF pseudopotentials (default: $ESPRESSO_PSEUDO or /usr/share/espresso/pseudo)."
+    timeout_s: float = setting(
+        1800.0, "Wall-clock limit for one single point or one relaxation (seconds).",
+        allowed=number(0.0, 10**7, above=True),
     )
-    pseudopotentials: tuple[tuple[str, str], ...] = _f(
-        (), "Element -> UPF file name pairs that override the automatic choice in pseudo_dir."
+    workdir: str | None = setting(
+        None, "DFT: parent directory for calculation folders (default: a temporary one).",
+        allowed=text(optional=True),
     )
-    ecutwfc: float = _f(40.0, "Plane-wave cutoff for wavefunctions (Ry).")
-    ecutrho: float | None = _f(None, "Cutoff for the charge density (Ry); default 8 x ecutwfc.")
-    kspacing: float = _f(0.25, "DFT k-point spacing (1/Angstrom, 2 pi included) for the Monkhorst-Pack grid.")
-    smearing: float = _f(0.01, "Marzari-Vanderbilt smearing width (Ry) for Quantum ESPRESSO.")
-    vasp_command: str | None = _f(None, "VASP command (default: $ASE_VASP_COMMAND or $VASP_COMMAND).")
-    vasp_pp_path: str | None = _f(None, "Folder holding potpaw_PBE (default: $VASP_PP_PATH).")
-    encut: float = _f(520.0, "VASP plane-wave cutoff (eV).")
+    espresso_command: str = setting("pw.x", "Quantum ESPRESSO pw.x command (may include mpirun -np N).", allowed=text())
+    pseudo_dir: str | None = setting(
+        None, "Directory of UPF pseudopotentials (default: $ESPRESSO_PSEUDO or /usr/share/espresso/pseudo).",
+        allowed=text(optional=True),
+    )
+    pseudopotentials: tuple[tuple[str, str], ...] = setting(
+        (), "Element -> UPF file name pairs that override the automatic choice in pseudo_dir.",
+        allowed=pairs(),
+    )
+    ecutwfc: float = setting(40.0, "Plane-wave cutoff for wavefunctions (Ry).", allowed=number(0.0, 10**4, above=True))
+    ecutrho: float | None = setting(
+        None, "Cutoff for the charge density (Ry); default 8 x ecutwfc.",
+        allowed=number(0.0, 10**5, above=True, optional=True),
+    )
+    kspacing: float = setting(
+        0.25, "DFT k-point spacing (1/Angstrom, 2 pi included) for the Monkhorst-Pack grid.",
+        allowed=number(0.0, 10.0, above=True),
+    )
+    smearing: float = setting(0.01, "Marzari-Vanderbilt smearing width (Ry) for Quantum ESPRESSO.", allowed=number(0.0, 1.0))
+    vasp_command: str | None = setting(
+        None, "VASP command (default: $ASE_VASP_COMMAND or $VASP_COMMAND).",
+        allowed=text(optional=True),
+    )
+    vasp_pp_path: str | None = setting(
+        None, "Folder holding potpaw_PBE (default: $VASP_PP_PATH).",
+        allowed=text(optional=True),
+    )
+    encut: float = setting(520.0, "VASP plane-wave cutoff (eV).", allowed=number(0.0, 10**4, above=True))
 
 
 @dataclass(frozen=True)
-class RelaxConfig:
+class RelaxConfig(Section):
     """Relaxation (sccop.relaxation): optimizer, convergence, constraints and failure guards."""
 
-    optimizer: str = _f("fire", "fire or bfgs (ASE optimizers).")
-    fmax: float = _f(0.05, "Converged when every generalised force is below this (eV/Angstrom).")
-    steps: int = _f(500, "Most optimizer steps per relaxation.")
-    pressure: float = _f(0.0, "External pressure (GPa) applied through the cell filter.")
-    relax_cell: bool = _f(True, "Relax the cell with ASE's FrechetCellFilter (False: positions only).")
-    fix_symmetry: bool = _f(False, "Keep the starting symmetry with ASE's FixSymmetry.")
-    rattle: float = _f(
+    NAME = "relax"
+
+    optimizer: str = setting("fire", "fire or bfgs (ASE optimizers).", allowed=text(choices=OPTIMIZERS))
+    fmax: float = setting(
+        0.05, "Converged when every generalised force is below this (eV/Angstrom).",
+        allowed=number(0.0, 100.0, above=True),
+    )
+    steps: int = setting(500, "Most optimizer steps per relaxation.", allowed=integer(1, 10**6))
+    pressure: float = setting(
+        0.0, "External pressure (GPa) applied through the cell filter.",
+        allowed=number(-1000.0, 10**4),
+    )
+    relax_cell: bool = setting(True, "Relax the cell with ASE's FrechetCellFilter (False: positions only).", allowed=flag())
+    fix_symmetry: bool = setting(False, "Keep the starting symmetry with ASE's FixSymmetry.", allowed=flag())
+    rattle: float = setting(
         0.0,
         "Standard deviation (Angstrom) of random displacements given to the atoms before relaxing, so "
         "that a symmetric start can leave a saddle point of its group (e.g. bcc Cu -> fcc); 0: none. "
         "Not applied with fix_symmetry. The displacements are seeded by the structure itself, so the "
         "same structure is always displaced the same way.",
+        allowed=number(0.0, 1.0),
     )
-    symprec: float = _f(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).")
-    min_distance: float = _f(0.5, "Fail when two atoms come closer than this (Angstrom).")
-    max_volume_ratio: float = _f(5.0, "Fail when the cell volume grows beyond this factor.")
-    min_bond_ratio: float = _f(
+    symprec: float = setting(0.01, "Symmetry tolerance for FixSymmetry (Angstrom).", allowed=number(0.0, 1.0, above=True))
+    min_distance: float = setting(0.5, "Fail when two atoms come closer than this (Angstrom).", allowed=number(0.0, 5.0))
+    max_volume_ratio: float = setting(
+        5.0, "Fail when the cell volume grows beyond this factor.",
+        allowed=number(1.0, 1000.0, above=True),
+    )
+    min_bond_ratio: float = setting(
         0.6,
         "Fail a finished relaxation whose closest pair is nearer than this fraction of the sum of the two "
         "atoms' covalent radii (ASE's table): a potential that collapses the cell reaches energies far "
         "below any real structure and would be ranked first. Real bonds stay above about 0.75 (N2 0.77, "
         "CO 0.79); 0: off.",
+        allowed=Allowed("float", 0.0, 0.99),
     )
 
-    def __post_init__(self):
-        if not (math.isfinite(self.rattle) and self.rattle >= 0):
-            from sccop.errors import SccopInputError
-
-            raise SccopInputError(f"rattle must be a distance >= 0 (Angstrom), got {self.rattle}")
-        if not (math.isfinite(self.min_bond_ratio) and 0 <= self.min_bond_ratio < 1):
-            from sccop.errors import SccopInputError
-
-            raise SccopInputError(f"min_bond_ratio must be in [0, 1), got {self.min_bond_ratio}")
 
 
 @dataclass(frozen=True)
-class GraphConfig:
+class GraphConfig(Section):
     """Crystal graphs (sccop.graph)."""
 
-    neighbours: int = _f(12, "Nearest neighbours per node; atoms tied with the last one are all kept.")
-    cutoff: float = _f(8.0, "Largest neighbour distance (Angstrom).")
-    gaussian_step: float = _f(0.2, "Spacing of the Gaussian distance expansion centres, 0 to cutoff (Angstrom).")
-    gaussian_width: float = _f(0.2, "Width of each Gaussian (Angstrom).")
-    tie_tolerance: float = _f(1e-4, "Distances closer than this count as tied (Angstrom).")
+    NAME = "graph"
+
+    neighbours: int = setting(
+        12, "Nearest neighbours per node; atoms tied with the last one are all kept.",
+        allowed=integer(1, 100),
+    )
+    cutoff: float = setting(8.0, "Largest neighbour distance (Angstrom).", allowed=number(0.0, 20.0, above=True))
+    gaussian_step: float = setting(
+        0.2, "Spacing of the Gaussian distance expansion centres, 0 to cutoff (Angstrom).",
+        allowed=number(0.0, 5.0, above=True),
+    )
+    gaussian_width: float = setting(0.2, "Width of each Gaussian (Angstrom).", allowed=number(0.0, 5.0, above=True))
+    tie_tolerance: float = setting(1e-4, "Distances closer than this count as tied (Angstrom).", allowed=number(0.0, 0.1))
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Section):
     """The CGCNN energy model (sccop.model)."""
 
-    atom_dim: int = _f(64, "Atom state size.")
-    n_conv: int = _f(3, "Gated graph convolutions.")
-    crystal_dim: int = _f(128, "Crystal vector size (the landscape coordinates).")
+    NAME = "model"
+
+    atom_dim: int = setting(64, "Atom state size.", allowed=integer(1, 1024))
+    n_conv: int = setting(3, "Gated graph convolutions.", allowed=integer(1, 20))
+    crystal_dim: int = setting(128, "Crystal vector size (the landscape coordinates).", allowed=integer(1, 2048))
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Section):
     """Training the energy model during the run (sccop.model.train)."""
 
-    members: int = _f(3, "Ensemble members; their spread is the uncertainty.")
-    epochs: int = _f(600, "Most epochs per member per round.")
-    batch_size: int = _f(
-        32, "Most structures per optimisation step; small data sets use smaller batches (8 steps per epoch, at least 8)."
+    NAME = "train"
+
+    members: int = setting(3, "Ensemble members; their spread is the uncertainty.", allowed=integer(1, 50))
+    epochs: int = setting(600, "Most epochs per member per round.", allowed=integer(1, 10**5))
+    batch_size: int = setting(
+        32, "Most structures per optimisation step; small data sets use smaller batches (8 steps per epoch, at least 8).",
+        allowed=integer(1, 10**4),
     )
-    learning_rate: float = _f(2e-3, "Adam learning rate.")
-    validation_fraction: float = _f(0.2, "Share of the data held out per member for early stopping.")
-    patience: int = _f(60, "Epochs without a better validation loss before stopping.")
-    outlier_sigma: float = _f(3.0, "Targets above mean + this many standard deviations are dropped.")
-    max_seconds: float | None = _f(
+    learning_rate: float = setting(2e-3, "Adam learning rate.", allowed=number(0.0, 1.0, above=True))
+    validation_fraction: float = setting(
+        0.2, "Share of the data held out per member for early stopping.",
+        allowed=number(0.0, 0.9, above=True),
+    )
+    patience: int = setting(60, "Epochs without a better validation loss before stopping.", allowed=integer(1, 10**6))
+    outlier_sigma: float = setting(
+        3.0, "Targets above mean + this many standard deviations are dropped.",
+        allowed=number(0.0, 100.0, above=True),
+    )
+    max_seconds: float | None = setting(
         None,
         "Wall-clock cap for one round of training, all members together; None: off. Training stops on epochs and "
         "patience, so the same seed gives the same network on an idle or a busy machine; a cap breaks that and is "
         "logged when it bites.",
+        allowed=number(0.0, 10**7, above=True, optional=True),
     )
-    threads: int = _f(
+    threads: int = setting(
         0,
         "Torch threads for the network (training and scoring); 0 keeps torch's setting. Set 1 when other "
         "processes share the cores: then one thread is 3x faster than two (docs/benchmarks.md).",
+        allowed=integer(0, 1024),
     )
 
 
 @dataclass(frozen=True)
-class LandscapeConfig:
+class LandscapeConfig(Section):
     """Landscape partition and candidate selection (sccop.landscape)."""
 
-    components: int = _f(8, "KernelPCA components (rbf kernel) of the crystal vectors.")
-    clusters: int = _f(10, "KMeans regions of the landscape.")
-    per_cluster: int = _f(3, "Representatives kept per region.")
-    vector_tolerance: float = _f(1e-3, "Crystal vectors closer than this (relative) are duplicates.")
-    use_matcher: bool = _f(True, "Also merge duplicates with pymatgen's StructureMatcher.")
-    uncertainty_weight: float = _f(0.0, "kappa in the lower confidence bound E - kappa * sigma for selection.")
+    NAME = "landscape"
+
+    components: int = setting(8, "KernelPCA components (rbf kernel) of the crystal vectors.", allowed=integer(1, 64))
+    clusters: int = setting(10, "KMeans regions of the landscape.", allowed=integer(1, 1000))
+    per_cluster: int = setting(3, "Representatives kept per region.", allowed=integer(1, 1000))
+    vector_tolerance: float = setting(
+        1e-3, "Crystal vectors closer than this (relative) are duplicates.",
+        allowed=number(0.0, 1.0),
+    )
+    use_matcher: bool = setting(True, "Also merge duplicates with pymatgen's StructureMatcher.", allowed=flag())
+    uncertainty_weight: float = setting(
+        0.0, "kappa in the lower confidence bound E - kappa * sigma for selection.",
+        allowed=number(0.0, 100.0),
+    )
 
 
 @dataclass(frozen=True)
-class AnnealConfig:
+class AnnealConfig(Section):
     """Simulated annealing on the asymmetric-unit grid (sccop.anneal)."""
 
-    t0: float = _f(0.1, "Starting temperature in predicted eV/atom (SCCOP used 1; tuned: benchmarks/anneal_tuning.py).")
-    decay: float = _f(0.97, "Geometric cooling factor per step.")
-    steps: int = _f(75, "Steps per chain.")
-    restarts: int = _f(10, "Chains run from each start.")
-    swap_share: float = _f(0.3, "Share of proposals that swap the elements of two orbits (else relocate one).")
-    strain_share: float = _f(0.1, "Share of proposals that strain the lattice (0 keeps every chain's lattice).")
-    strain_size: float = _f(0.03, "Largest relative change of a free cell length (and of a free angle, in radians).")
-    max_volume_change: float = _f(0.3, "Strains keep the volume within this relative change of the chain's start.")
-    proposal_tries: int = _f(20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).")
+    NAME = "anneal"
 
-
-LABEL_KINDS = ("single_point", "relaxation")
+    t0: float = setting(
+        0.1, "Starting temperature in predicted eV/atom (SCCOP used 1; tuned: benchmarks/anneal_tuning.py).",
+        allowed=number(0.0, 100.0, above=True),
+    )
+    decay: float = setting(0.97, "Geometric cooling factor per step.", allowed=number(0.0, 1.0, above=True))
+    steps: int = setting(75, "Steps per chain.", allowed=integer(0, 10**5))
+    restarts: int = setting(10, "Chains run from each start.", allowed=integer(1, 1000))
+    swap_share: float = setting(
+        0.3, "Share of proposals that swap the elements of two orbits (else relocate one).",
+        allowed=number(0.0, 1.0),
+    )
+    strain_share: float = setting(
+        0.1, "Share of proposals that strain the lattice (0 keeps every chain's lattice).",
+        allowed=number(0.0, 1.0),
+    )
+    strain_size: float = setting(
+        0.03, "Largest relative change of a free cell length (and of a free angle, in radians).",
+        allowed=number(0.0, 0.5),
+    )
+    max_volume_change: float = setting(
+        0.3, "Strains keep the volume within this relative change of the chain's start.",
+        allowed=number(0.0, 1.0),
+    )
+    proposal_tries: int = setting(
+        20, "Proposals drawn per step until one keeps the distance rule (else the chain stays).",
+        allowed=integer(1, 1000),
+    )
 
 
 @dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(Section):
     """The search loop (sccop.loop): rounds, budgets and how many structures each stage handles."""
 
-    rounds: int = _f(3, "Most rounds (sample, label, learn, anneal, relax).")
-    budget_calls: int | None = _f(None, "Stop once this many backend calls (single points + relaxations) are made.")
-    budget_minutes: float | None = _f(None, "Stop after this many minutes of search (summed over resumed runs).")
-    samples: int = _f(200, "Structures sampled per round (the pool the network scores).")
-    initial_labels: int = _f(30, "Round 0: random samples labelled by the backend before the first training.")
-    iterations: int = _f(2, "Learning iterations per round: score, partition, anneal, select, label, retrain.")
-    per_iteration: int = _f(15, "Structures the backend labels per learning iteration.")
-    explore_share: float = _f(
-        0.5, "Share of annealing starts taken from every landscape region; the rest are the lowest labelled."
+    NAME = "search"
+
+    rounds: int = setting(3, "Most rounds (sample, label, learn, anneal, relax).", allowed=integer(1, 10**6))
+    budget_calls: int | None = setting(
+        None, "Stop once this many backend calls (single points + relaxations) are made.",
+        allowed=integer(1, 10**9, optional=True),
     )
-    starts: int = _f(10, "Annealing starts per learning iteration.")
-    relax_top: int = _f(
+    budget_minutes: float | None = setting(
+        None, "Stop after this many minutes of search (summed over resumed runs).",
+        allowed=number(0.0, 10**8, above=True, optional=True),
+    )
+    samples: int = setting(200, "Structures sampled per round (the pool the network scores).", allowed=integer(1, 10**5))
+    initial_labels: int = setting(
+        30, "Round 0: random samples labelled by the backend before the first training.",
+        allowed=integer(4, 10**5),
+    )
+    iterations: int = setting(
+        2, "Learning iterations per round: score, partition, anneal, select, label, retrain.",
+        allowed=integer(0, 1000),
+    )
+    per_iteration: int = setting(15, "Structures the backend labels per learning iteration.", allowed=integer(1, 10**4))
+    explore_share: float = setting(
+        0.5, "Share of annealing starts taken from every landscape region; the rest are the lowest labelled.",
+        allowed=number(0.0, 1.0),
+    )
+    starts: int = setting(10, "Annealing starts per learning iteration.", allowed=integer(1, 10**4))
+    relax_top: int = setting(
         5, "Lowest labelled, not yet relaxed, unique structures relaxed by the backend per round (none are left "
-        "with label_with = relaxation)."
+        "with label_with = relaxation).",
+        allowed=integer(1, 10**4),
     )
-    relax_each: int = _f(
+    relax_each: int = setting(
         0,
         "Lowest labelled, not yet relaxed, unique structures relaxed right after the initial labels and after "
         "each learning iteration but a round's last, within the label budget (0: relax only at the round's end).",
+        allowed=integer(0, 10**4),
     )
-    label_with: str = _f(
+    label_with: str = setting(
         "single_point",
         "How the backend labels the structures the network learns from: single_point (the sampled structure's "
         "energy; the lowest are relaxed at the round's end) or relaxation (each is relaxed and labelled with its "
         "relaxed energy, so the network learns where a structure relaxes to and every label is a relaxed result).",
+        allowed=text(choices=LABEL_KINDS),
     )
-    seed_structures: int = _f(3, "Relaxed structures whose group and lattice seed the next round's sampling.")
-    seed_samples: int = _f(20, "Samples drawn on each seed structure's lattice.")
-    tolerance: float = _f(0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.")
-    patience: int = _f(2, "Convergence: stop when the best energy is unchanged for this many rounds.")
-    top: int = _f(10, "Unique relaxed structures written to DIR/best and DIR/summary.csv.")
-    chunk: int = _f(8, "Backend calls written to the database together (a crash loses at most one chunk).")
+    seed_structures: int = setting(
+        3, "Relaxed structures whose group and lattice seed the next round's sampling.",
+        allowed=integer(0, 1000),
+    )
+    seed_samples: int = setting(20, "Samples drawn on each seed structure's lattice.", allowed=integer(0, 10**4))
+    tolerance: float = setting(
+        0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.",
+        allowed=number(0.0, 10.0),
+    )
+    patience: int = setting(
+        2, "Convergence: stop when the best energy is unchanged for this many rounds.",
+        allowed=integer(1, 10**6),
+    )
+    top: int = setting(10, "Unique relaxed structures written to DIR/best and DIR/summary.csv.", allowed=integer(1, 1000))
+    chunk: int = setting(
+        8, "Backend calls written to the database together (a crash loses at most one chunk).",
+        allowed=integer(1, 10**4),
+    )
 
-    def __post_init__(self):
-        if self.label_with not in LABEL_KINDS:
-            from sccop.errors import SccopInputError
-
-            raise SccopInputError(f"unknown search.label_with {self.label_with!r}; choose one of {', '.join(LABEL_KINDS)}")
 
 
 @dataclass(frozen=True)
-class RefineConfig:
+class RefineConfig(Section):
     """Final refinement (sccop.answer): symmetrise and re-relax, merge duplicates, re-rank."""
 
-    symmetrize: bool = _f(True, "Symmetrise the best relaxed structures and re-relax them under FixSymmetry.")
-    tolerances: tuple[float, ...] = _f(
-        (0.01, 0.05, 0.1, 0.2, 0.3, 0.5), "Symmetry tolerances (Angstrom) at which each candidate is symmetrised."
+    NAME = "refine"
+
+    symmetrize: bool = setting(
+        True, "Symmetrise the best relaxed structures and re-relax them under FixSymmetry.",
+        allowed=flag(),
     )
-    energy_tolerance: float = _f(
+    tolerances: tuple[float, ...] = setting(
+        (0.01, 0.05, 0.1, 0.2, 0.3, 0.5), "Symmetry tolerances (Angstrom) at which each candidate is symmetrised.",
+        allowed=numbers(0.0, 2.0, above=True, nonempty=True),
+    )
+    energy_tolerance: float = setting(
         0.002,
         "A symmetrised version replaces the relaxed structure when its energy per atom is at most this much "
         "higher (eV/atom); the highest-symmetry such version wins.",
+        allowed=number(0.0, 1.0),
     )
-    top: int = _f(10, "Lowest unique relaxed structures that are symmetrised.")
-    prefer_symmetry: bool = _f(
+    top: int = setting(10, "Lowest unique relaxed structures that are symmetrised.", allowed=integer(1, 1000))
+    prefer_symmetry: bool = setting(
         True,
         "Rank ties by symmetry: of the candidates within energy_tolerance of the lowest one left, the one with "
         "the highest point-group order comes first, and duplicates are reported as their most symmetric member "
         "within energy_tolerance of the lowest (False: by energy alone).",
+        allowed=flag(),
     )
-    rerank: str | None = _f(
-        None, "Second backend that relaxes the final candidates and ranks them (e.g. sevennet, espresso); None: off."
+    rerank: str | None = setting(
+        None, "Second backend that relaxes the final candidates and ranks them (e.g. sevennet, espresso); None: off.",
+        allowed=text(choices=BACKEND_NAMES, optional=True),
     )
-    rerank_model: str | None = _f(None, "Model variant of the re-ranking backend (e.g. 7net-l3i5).")
-    rerank_top: int = _f(10, "Unique candidates relaxed by the re-ranking backend.")
+    rerank_model: str | None = setting(
+        None, "Model variant of the re-ranking backend (e.g. 7net-l3i5).",
+        allowed=text(optional=True),
+    )
+    rerank_top: int = setting(10, "Unique candidates relaxed by the re-ranking backend.", allowed=integer(1, 1000))
 
 
 @dataclass(frozen=True)
-class ExecutionConfig:
+class ExecutionConfig(Section):
     """Where backend calls run (sccop.calls.execution); the main process is always the only database writer."""
 
-    workers: int = _f(1, "Local Dask worker processes (1: everything in this process).")
-    cluster: str = _f("local", "local, slurm or pbs (dask-jobqueue).")
-    jobs: int = _f(1, "slurm/pbs: batch jobs to start, one Dask worker each.")
-    queue: str | None = _f(None, "slurm/pbs: queue or partition.")
-    cores: int = _f(1, "slurm/pbs: cores per job.")
-    memory: str = _f("4GB", "slurm/pbs: memory per job.")
-    walltime: str = _f("02:00:00", "slurm/pbs: wall time per job.")
-    extra_directives: tuple[str, ...] = _f((), "slurm/pbs: extra #SBATCH/#PBS lines, e.g. ['--account=abc'].")
-    retries: int = _f(2, "Times a task is resubmitted when its worker dies.")
+    NAME = "execution"
+
+    workers: int = setting(1, "Local Dask worker processes (1: everything in this process).", allowed=integer(1, 1024))
+    cluster: str = setting("local", "local, slurm or pbs (dask-jobqueue).", allowed=text(choices=CLUSTERS))
+    jobs: int = setting(1, "slurm/pbs: batch jobs to start, one Dask worker each.", allowed=integer(1, 10**4))
+    queue: str | None = setting(None, "slurm/pbs: queue or partition.", allowed=text(optional=True))
+    cores: int = setting(1, "slurm/pbs: cores per job.", allowed=integer(1, 1024))
+    memory: str = setting("4GB", "slurm/pbs: memory per job.", allowed=text(pattern=r"\d+(\.\d+)?\s*[KMGT]i?B", hint="4GB"))
+    walltime: str = setting(
+        "02:00:00", "slurm/pbs: wall time per job.",
+        allowed=text(pattern=r"(\d+-)?\d{1,3}:\d\d(:\d\d)?", hint="02:00:00"),
+    )
+    extra_directives: tuple[str, ...] = setting(
+        (), "slurm/pbs: extra #SBATCH/#PBS lines, e.g. ['--account=abc'].",
+        allowed=texts(),
+    )
+    retries: int = setting(2, "Times a task is resubmitted when its worker dies.", allowed=integer(0, 100))
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Section):
     """Everything one `sccop search` run needs; written to DIR/config.toml."""
 
-    composition: str = _f("", "Chemical formula, e.g. Mg2SiO4.")
-    atoms: str | None = _f(None, "Atoms per primitive cell, N or A-B (whole formula units only).")
-    formula_units: str | None = _f(None, "Formula units per primitive cell, N or A-B (default: 4-8 atoms' worth).")
-    seed: int = _f(0, "Random seed: the same seed and inputs give the same result.")
-    sampler: SamplerConfig = _f(None, "Sampling.")
-    backend: BackendConfig = _f(None, "Energy backend.")
-    relax: RelaxConfig = _f(None, "Relaxations.")
-    graph: GraphConfig = _f(None, "Crystal graphs.")
-    model: ModelConfig = _f(None, "Network.")
-    train: TrainConfig = _f(None, "Training.")
-    landscape: LandscapeConfig = _f(None, "Landscape partition and selection.")
-    anneal: AnnealConfig = _f(None, "Simulated annealing.")
-    search: SearchConfig = _f(None, "The loop.")
-    refine: RefineConfig = _f(None, "Final refinement and re-ranking.")
-    execution: ExecutionConfig = _f(None, "Where backend calls run.")
+    NAME = ""
+
+    composition: str = setting("", "Chemical formula, e.g. Mg2SiO4.", allowed=text(blank=True, optional=True))
+    atoms: str | None = setting(None, "Atoms per primitive cell, N or A-B (whole formula units only).", allowed=cell_range())
+    formula_units: str | None = setting(
+        None, "Formula units per primitive cell, N or A-B (default: 4-8 atoms' worth).",
+        allowed=cell_range(),
+    )
+    seed: int = setting(0, "Random seed: the same seed and inputs give the same result.", allowed=integer(0, 2**32 - 1))
+    sampler: SamplerConfig = setting(None, "Sampling.", allowed=None)
+    backend: BackendConfig = setting(None, "Energy backend.", allowed=None)
+    relax: RelaxConfig = setting(None, "Relaxations.", allowed=None)
+    graph: GraphConfig = setting(None, "Crystal graphs.", allowed=None)
+    model: ModelConfig = setting(None, "Network.", allowed=None)
+    train: TrainConfig = setting(None, "Training.", allowed=None)
+    landscape: LandscapeConfig = setting(None, "Landscape partition and selection.", allowed=None)
+    anneal: AnnealConfig = setting(None, "Simulated annealing.", allowed=None)
+    search: SearchConfig = setting(None, "The loop.", allowed=None)
+    refine: RefineConfig = setting(None, "Final refinement and re-ranking.", allowed=None)
+    execution: ExecutionConfig = setting(None, "Where backend calls run.", allowed=None)
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if f.name in SECTIONS and getattr(self, f.name) is None:
-                object.__setattr__(self, f.name, SECTIONS[f.name]())
+            if f.name in SECTIONS:
+                value = getattr(self, f.name)
+                if value is None:
+                    object.__setattr__(self, f.name, SECTIONS[f.name]())
+                elif not isinstance(value, SECTIONS[f.name]):
+                    raise SccopInputError(f"{f.name} must be a {SECTIONS[f.name].__name__}, got {type(value).__name__}")
+        super().__post_init__()
 
 
 SECTIONS = {

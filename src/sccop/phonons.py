@@ -178,16 +178,26 @@ PHONON_FIELDS = ["rank", "uid", "formula", "spacegroup", "backend", "status", "r
                  "energy_per_atom", "supercell", "displacements", "plot"]
 
 
+def trusted_backend(stored: BackendConfig, given: dict | None = None) -> BackendConfig:
+    """The backend settings to compute with for a run folder: the folder's, but never its commands (a
+    folder is data: its DFT commands are not run), with `given` (the user's own [backend] settings) on top."""
+    fresh = BackendConfig()
+    safe = replace(stored, espresso_command=fresh.espresso_command, vasp_command=fresh.vasp_command)
+    return replace(safe, **(given or {}))
+
+
 def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=None, progress: bool = True,
-                   **options) -> list[dict]:
+                   backend_settings: dict | None = None, **options) -> list[dict]:
     """Phonons of the `top` structures of a search directory (its answer, sccop.answer.ranking.ranked);
     writes DIR/phonons/phonons.csv and one band-structure/DOS plot per structure; returns the csv rows.
 
     Each structure is taken as its ranking backend left it: a re-ranked candidate as the re-ranking
     backend relaxed it, with that backend; the others with the search's. `backend` overrides both.
-    `options` go to `phonons` (fmax, min_length, displacement, mesh, threshold).
+    `backend_settings`: [backend] settings of the user's (e.g. espresso_command); the folder's own
+    commands are never run. `options` go to `phonons` (fmax, min_length, displacement, mesh, threshold).
     """
     import csv
+    import io
     from pathlib import Path
 
     from tqdm import tqdm
@@ -195,7 +205,7 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
     from sccop.answer.outputs import structure_name, summary_lines
     from sccop.answer.ranking import ranked, rerank_backend, rerank_name
     from sccop.backends import parse_backend
-    from sccop.calls.rundir import load_config
+    from sccop.calls.rundir import atomic, load_config, refuse_links, write_text
     from sccop.calls.store import Store
     from sccop.config import from_dict, with_new_defaults
     from sccop.errors import SccopInputError
@@ -203,7 +213,9 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
     out = Path(out)
     if not (out / "config.toml").exists() or not (out / "sccop.db").exists():
         raise SccopInputError(f"{out} holds no search (no config.toml or sccop.db)")
+    refuse_links(out)
     config = from_dict(with_new_defaults(load_config(out / "config.toml")))
+    config = replace(config, backend=trusted_backend(config.backend, backend_settings))
     store = Store(out / "sccop.db")
     candidates = [c for c in ranked(store, config, top) if c.relaxed]
     if not candidates:
@@ -236,7 +248,8 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
 
             fig = plot_phonons(result, f"#{line['rank']} {line['formula']} {line['spacegroup_symbol']}")
             plot = f"{stem}.png"
-            fig.savefig(folder / plot, dpi=110)
+            with atomic(folder / plot) as path:
+                fig.savefig(path, dpi=110, format="png")
             plt.close(fig)
         else:
             log.warning("phonons of %s failed: %s", uid, result.reason)
@@ -248,10 +261,11 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
             "energy_per_atom": "" if result.energy_per_atom is None else round(result.energy_per_atom, 6),
             "supercell": "x".join(map(str, result.supercell)), "displacements": result.displacements, "plot": plot,
         })
-        with open(csv_path, "w", newline="") as fh:  # after every structure: an interruption keeps the rest
-            writer = csv.DictWriter(fh, fieldnames=PHONON_FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
+        buffer = io.StringIO()  # after every structure: an interruption keeps the rest
+        writer = csv.DictWriter(buffer, fieldnames=PHONON_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(csv_path, buffer.getvalue())
     return rows
 
 

@@ -215,12 +215,14 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
     from sccop.answer.outputs import reported_atoms, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
+    from sccop.calls.rundir import refuse_links, write_text
     from sccop.calls.store import Store
     from sccop.config import from_dict, with_new_defaults
 
     out = Path(out)
     if not (out / "sccop.db").exists():
         raise SccopInputError(f"{out} holds no search (no sccop.db)")
+    refuse_links(out)
     store = Store(out / "sccop.db")
     rows = list(store.rows())
     meta = store.metadata
@@ -285,7 +287,7 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>sccop report</title><style>{STYLE}</style>"
             f"</head><body>{''.join(parts)}</body></html>")
     path = out / "report.html"
-    path.write_text(page)
+    write_text(path, page)
     return path
 
 

@@ -135,7 +135,7 @@ def test_bench_gives_random_search_the_evaluations_of_sccop(tmp_path, bench_conf
     # The setting is part of the folder's record: a change is refused.
     with pytest.raises(SccopInputError, match="random_evaluations"):
         run_bench(table, bench_config, BenchSettings(budget_calls=10, random_evaluations=1.0), out, progress=False)
-    with pytest.raises(SccopInputError, match="must be positive"):
+    with pytest.raises(SccopInputError, match=r"\[bench\] random_evaluations = -1.0 is not allowed"):
         run_bench(table, bench_config, BenchSettings(budget_calls=10, random_evaluations=-1.0), tmp_path / "x",
                   progress=False)
     assert not (tmp_path / "x").exists()  # refused before the folder is made

@@ -18,5 +18,5 @@ def test_a_dask_executor_starts_its_cluster_at_the_first_map_only():
     executor.close()  # nothing started, nothing to close
     slurm = DaskExecutor(ExecutionConfig(cluster="slurm", jobs=3))
     assert slurm.workers == 3 and slurm.cluster is None  # no sbatch is called by building it
-    with pytest.raises(SccopInputError, match="unknown execution cluster 'k8s'"):
-        DaskExecutor(ExecutionConfig(cluster="k8s"))
+    with pytest.raises(SccopInputError, match=r"\[execution\] cluster = 'k8s' is not allowed: it must be one of local, slurm, pbs"):
+        ExecutionConfig(cluster="k8s")

@@ -19,4 +19,4 @@ def test_cli_bench(tmp_path, capsys):
     assert line["id"] == "Cu" and line["method"] == "random" and line["calls"] == "3"
     assert line["spacegroup_match"] in ("True", "False") and int(line["best_spacegroup"]) >= 1
     assert main(["bench", str(index), "--methods", "annealing", "--out", str(tmp_path / "c")]) == 2
-    assert "unknown method 'annealing'" in capsys.readouterr().err
+    assert "[bench] methods = ('annealing',) is not allowed" in capsys.readouterr().err

@@ -60,7 +60,7 @@ def test_layers(tmp_path):
         (["NaCl", "--spacegroups", "231"], "space group 231 does not exist"),
         (["NaCl", "--dim", "2", "--spacegroups", "18"], "plane group 18 does not exist"),
         (["Mg2SiO4", "--atoms", "7", "--spacegroups", "225"], "Fm-3m has no Wyckoff combination"),
-        (["NaCl", "--symmetry-bias", "-2"], "symmetry_bias must be a number >= 0"),
+        (["NaCl", "--symmetry-bias", "-2"], "[sampler] symmetry_bias = -2.0 is not allowed: it must be a number from 0 to 10"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, words):

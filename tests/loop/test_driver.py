@@ -240,7 +240,7 @@ def test_label_kind_cannot_change_in_a_folder(tmp_path, small_config):
 
 
 def test_unknown_label_kind_is_refused(tmp_path, small_config):
-    with pytest.raises(SccopInputError, match="unknown search.label_with 'dft'.*single_point, relaxation"):
+    with pytest.raises(SccopInputError, match=r"\[search\] label_with = 'dft' is not allowed: it must be one of single_point, relaxation"):
         Search(small_config(label_with="dft"), tmp_path / "run", progress=False)
 
 

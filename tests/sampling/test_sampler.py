@@ -165,5 +165,5 @@ def test_volumes_lie_in_the_window_of_the_rule(rule):
     results = Sampler(comp, [2], SamplerConfig(volume_window=rule)).sample(12, seed=3)
     volumes = [s.to_atoms().get_volume() for _, s in results]
     assert volumes and all(lo - 1e-6 <= v <= hi + 1e-6 for v in volumes)
-    with pytest.raises(SccopInputError, match="volume window rule"):
+    with pytest.raises(SccopInputError, match=r"\[sampler\] volume_window = .wide. is not allowed"):
         Sampler(comp, [2], SamplerConfig(volume_window="wide"))

@@ -4,11 +4,13 @@ POSCAR of each), from the ranked candidates (sccop.answer.ranking)."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from sccop.answer.candidates import Candidate
 from sccop.answer.ranking import ranked, rerank_name
 from sccop.config import RunConfig
+from sccop.errors import SccopInputError
 from sccop.symmetry.analysis import spacegroup_and_symbol, to_structure
 
 SUMMARY_FIELDS = [
@@ -63,22 +65,32 @@ def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Ca
     summary lines."""
     from ase.io import write
 
+    from sccop.calls.rundir import atomic, write_text
+
     out = Path(out)
     candidates = (ranked(store, config) if candidates is None else candidates)[: config.search.top]
     lines = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None)
     best_dir = out / "best"
+    if best_dir.is_symlink():
+        raise SccopInputError(f"{best_dir} is a symbolic link; sccop writes only into folders it made")
     best_dir.mkdir(exist_ok=True)
-    for old in best_dir.iterdir():
-        old.unlink()
+    names = set()
     for c, line in zip(candidates, lines):
         atoms = reported_atoms(store, c)
         name = structure_name(line)
-        write(best_dir / f"{name}.cif", atoms)
-        write(best_dir / f"{name}.POSCAR", atoms, format="vasp", direct=True)
-    with open(out / "summary.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
-        writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in line.items()} for line in lines)
+        with atomic(best_dir / f"{name}.cif") as path:
+            write(path, atoms, format="cif")
+        with atomic(best_dir / f"{name}.POSCAR") as path:
+            write(path, atoms, format="vasp", direct=True)
+        names |= {f"{name}.cif", f"{name}.POSCAR"}
+    for old in best_dir.iterdir():  # the files of an earlier answer
+        if old.is_file() and old.name not in names:
+            old.unlink()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS)
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in line.items()} for line in lines)
+    write_text(out / "summary.csv", buffer.getvalue())
     return lines
 
 

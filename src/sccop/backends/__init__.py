@@ -14,6 +14,8 @@ from sccop.errors import SccopInputError
 
 
 class Backend(StrEnum):
+    """The energy backends (their names are sccop.config.BACKEND_NAMES, what a config may hold)."""
+
     CHGNET = "chgnet"
     SEVENNET = "sevennet"
     EMT = "emt"
@@ -82,3 +84,43 @@ def make_evaluator(config: BackendConfig, calculator=None):
 
         return ml.batch_evaluator(backend.value, config)
     return sequential_evaluator(config)
+
+
+def supported_numbers(config: BackendConfig) -> set[int] | None:
+    """Atomic numbers the backend can treat (None: any, or only the backend itself can tell)."""
+    backend = parse_backend(config.name)
+    if backend is Backend.EMT:
+        from ase.calculators.emt import parameters
+        from ase.data import atomic_numbers
+
+        return {atomic_numbers[symbol] for symbol in parameters}
+    if backend is Backend.CHGNET:
+        return set(range(1, 95))  # CHGNet's element embedding: H to Pu
+    if backend is Backend.SEVENNET:
+        from sccop.backends import ml
+
+        return set(ml.sevennet_calculator(config.model or ml.SEVENNET_DEFAULT, config.device).type_map)
+    return None
+
+
+def check_backend(config: BackendConfig, elements) -> None:
+    """Refuse, in one line, a backend that cannot treat every element of `elements` here: one that does not
+    know an element, or a DFT code whose binary or pseudopotentials are missing."""
+    from ase import Atoms
+    from ase.data import atomic_numbers, chemical_symbols
+
+    backend = parse_backend(config.name)
+    if backend is Backend.ASE:
+        return
+    numbers = [atomic_numbers[e] for e in elements]
+    known = supported_numbers(config)
+    if known is not None:
+        missing = [chemical_symbols[z] for z in numbers if z not in known]
+        if missing:
+            raise SccopInputError(f"backend {backend.value} cannot treat {', '.join(missing)} (it knows "
+                                  f"{', '.join(chemical_symbols[z] for z in sorted(known)) if len(known) < 20 else 'elements 1-94'})")
+    if backend.is_dft:
+        try:
+            make_calculator(config, Atoms(numbers=numbers, cell=[10.0, 10.0, 10.0], pbc=True))
+        except BackendUnavailable as exc:
+            raise SccopInputError(f"backend {backend.value} is unavailable: {exc}") from None

@@ -7,12 +7,15 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from sccop.allowed import Allowed, integer, number, text
 from sccop.bench.table import BenchRow
 from sccop.config import (
     ExecutionConfig,
     RunConfig,
     SearchConfig,
+    Section,
     describe_differences,
+    setting,
     setting_differences,
     to_dict,
     with_new_defaults,
@@ -24,15 +27,24 @@ DEFAULT_CALLS = 150
 
 
 @dataclass(frozen=True)
-class BenchSettings:
-    methods: tuple[str, ...] = METHODS
-    budget_calls: int | None = None
-    budget_minutes: float | None = None
-    workers: int = 1
-    cif_dir: str | None = None
-    # Random search's budget per row: this many times the energy-and-force evaluations of the row's sccop
-    # pair (1: both methods spend the same); None: the budget above, as sccop's.
-    random_evaluations: float | None = None
+class BenchSettings(Section):
+    """What `sccop bench` runs on each row of its table."""
+
+    NAME = "bench"
+
+    methods: tuple[str, ...] = setting(METHODS, "Methods run on every row: sccop, random or both.",
+                                  allowed=Allowed("strs", choices=METHODS, nonempty=True))
+    budget_calls: int | None = setting(None, "Backend calls per row and method (default 150).",
+                                  allowed=integer(1, 10**7, optional=True))
+    budget_minutes: float | None = setting(None, "Minutes per row and method.", allowed=number(0.0, 10**7, above=True, optional=True))
+    workers: int = setting(1, "Row-method pairs run at once on a local Dask cluster.", allowed=integer(1, 256))
+    cif_dir: str | None = setting(None, "Folder of the reference CIFs (read only to score).", allowed=text(optional=True))
+    random_evaluations: float | None = setting(
+        None,
+        "Random search's budget per row: this many times the energy-and-force evaluations of the row's sccop pair "
+        "(1: both methods spend the same); None: the budget above, as sccop's.",
+        allowed=number(0.0, 1000.0, above=True, optional=True),
+    )
 
     def budget(self) -> tuple[int | None, float | None]:
         if self.budget_calls is None and self.budget_minutes is None:
@@ -41,18 +53,8 @@ class BenchSettings:
 
 
 def check(settings: BenchSettings, base: RunConfig) -> None:
-    """Refuse settings that cannot run, before anything is written."""
-    for m in settings.methods:
-        if m not in METHODS:
-            raise SccopInputError(f"unknown method {m!r} (known: {', '.join(METHODS)})")
-    if settings.workers < 1:
-        raise SccopInputError(f"workers must be at least 1, got {settings.workers}")
-    if (settings.budget_calls is not None and settings.budget_calls < 1) or (
-        settings.budget_minutes is not None and settings.budget_minutes <= 0
-    ):
-        raise SccopInputError("the budget must be positive")
-    if settings.random_evaluations is not None and not settings.random_evaluations > 0:
-        raise SccopInputError(f"--random-evaluations must be positive, got {settings.random_evaluations}")
+    """Refuse settings that cannot run, before anything is written (each field was checked alone when the
+    settings were built)."""
     if base.refine.rerank:
         from sccop.backends import parse_backend
 
@@ -103,7 +105,9 @@ def check_record(out: Path, record: dict, force: bool) -> None:
         if changes:
             raise SccopInputError(f"{out} was benchmarked with other settings ({'; '.join(changes)}); "
                                   "use another --out, or --force to go on with the new ones")
-    path.write_text(json.dumps(record, indent=1, sort_keys=True))
+    from sccop.calls.rundir import write_text
+
+    write_text(path, json.dumps(record, indent=1, sort_keys=True))
 
 
 __all__ = ["METHODS", "DEFAULT_CALLS", "BenchSettings", "check", "row_config", "refine_key", "bench_record",

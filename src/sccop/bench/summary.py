@@ -32,19 +32,24 @@ RESULT_COLUMNS = (
 
 def write_results(out: Path, table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> None:
     """DIR/results.csv (one line per row and method, the table's own columns after ours) and summary.md."""
+    import io
+
+    from sccop.calls.rundir import write_text
+
     extra = [c for c in (table[0].columns if table else {}) if c not in RESULT_COLUMNS]
-    with open(out / "results.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=RESULT_COLUMNS + extra, extrasaction="ignore")
-        writer.writeheader()
-        for row in table:
-            for method in methods:
-                result = results.get((row.id, method))
-                if result is None:
-                    continue
-                line = {**row.columns, "id": row.id, "formula": row.formula, "nsites": row.nsites,
-                        "spacegroup": row.spacegroup, "category": row.category, **result}
-                writer.writerow({k: ("" if v is None else v) for k, v in line.items()})
-    (out / "summary.md").write_text(summary_markdown(table, results, methods))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=RESULT_COLUMNS + extra, extrasaction="ignore")
+    writer.writeheader()
+    for row in table:
+        for method in methods:
+            result = results.get((row.id, method))
+            if result is None:
+                continue
+            line = {**row.columns, "id": row.id, "formula": row.formula, "nsites": row.nsites,
+                    "spacegroup": row.spacegroup, "category": row.category, **result}
+            writer.writerow({k: ("" if v is None else v) for k, v in line.items()})
+    write_text(out / "results.csv", buffer.getvalue())
+    write_text(out / "summary.md", summary_markdown(table, results, methods))
 
 
 def spread(values: list[float]) -> str:

@@ -33,8 +33,16 @@ def read_table(path: str | Path, rows: str | None = None, ids: str | None = None
     path = Path(path)
     if not path.exists():
         raise SccopInputError(f"benchmark table {path} does not exist")
-    with open(path, newline="") as fh:
-        table = list(csv.DictReader(fh))
+    if not path.is_file():
+        raise SccopInputError(f"benchmark table {path} is not a file")
+    try:
+        with open(path, newline="") as fh:
+            table = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SccopInputError(f"benchmark table {path} is not a readable CSV file ({exc})") from None
+    if not table or None in table[0]:
+        raise SccopInputError(f"benchmark table {path} has no rows" if not table else
+                              f"benchmark table {path}: line 2 has more cells than the header")
     if not table:
         raise SccopInputError(f"benchmark table {path} has no rows")
     columns = set(table[0])
@@ -55,7 +63,7 @@ def read_table(path: str | Path, rows: str | None = None, ids: str | None = None
     if rows:
         wanted: list[int] = []
         for part in rows.split(","):
-            lo, hi = parse_range(part.strip(), "rows")
+            lo, hi = parse_range(part.strip(), "rows", limit=None)
             wanted += range(lo, hi + 1)
         bad = [k for k in wanted if not 1 <= k <= len(out)]
         if bad:

@@ -13,11 +13,8 @@ import logging
 from collections.abc import Callable, Iterator
 
 from sccop.config import ExecutionConfig
-from sccop.errors import SccopInputError
 
 log = logging.getLogger(__name__)
-
-CLUSTERS = ("local", "slurm", "pbs")
 
 
 class InProcess:
@@ -37,8 +34,6 @@ class DaskExecutor:
     """Chunks as Dask tasks; (index, result or exception) pairs in the order they finish."""
 
     def __init__(self, config: ExecutionConfig):
-        if config.cluster not in CLUSTERS:
-            raise SccopInputError(f"unknown execution cluster {config.cluster!r} (known: {', '.join(CLUSTERS)})")
         self.config = config
         self.retries = config.retries
         self.workers = max(1, config.workers if config.cluster == "local" else config.jobs)

@@ -1,7 +1,11 @@
-"""A run's folder: one process at a time (DIR/.lock), its settings (DIR/config.toml), its clock.
+"""A run's folder: one process at a time (DIR/.lock), its settings (DIR/config.toml), its clock, and how
+files are written there.
 
-`exclusive` is taken before anything else is written to DIR, so a second command on a live folder
-stops at once and changes nothing there.
+A run folder is data, never code: `exclusive` is taken before anything else is written to DIR (a second
+command on a live folder stops at once and changes nothing), a folder holding a symbolic link is refused
+(sccop deletes and rewrites files in DIR/best and elsewhere, and must never reach another folder
+through a link), and every file is written whole, then renamed (`atomic`), so a kill never leaves half
+a file.
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ def exclusive(folder: str | Path, what: str):
     with the process, so a killed run leaves nothing to clean up. DIR is created when missing."""
     import fcntl
 
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = Path(folder) / ".lock"
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SccopInputError(f"{folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SccopInputError(f"cannot make {folder}: {exc.strerror or exc}") from None
+    refuse_links(folder)
+    path = folder / ".lock"
     with open(path, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,14 +53,50 @@ def exclusive(folder: str | Path, what: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def refuse_links(folder: Path) -> None:
+    """SccopInputError when anything inside `folder` (or the folder itself) is a symbolic link."""
+    if folder.is_symlink():
+        raise SccopInputError(f"{folder} is a symbolic link; give sccop a real folder")
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(root, name)):
+                raise SccopInputError(f"{os.path.join(root, name)} is a symbolic link; sccop writes only into "
+                                      "folders it made: remove the link, or use a new --out")
+
+
+@contextmanager
+def atomic(path: str | Path):
+    """Yield a temporary name beside `path` (same suffix, so writers that go by it still do); on success
+    it becomes `path` in one rename, on failure it is removed."""
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file whole, then rename (see `atomic`)."""
+    with atomic(path) as partial:
+        partial.write_text(text)
+
+
 def load_config(path: str | Path) -> dict:
     """A TOML config file as a dict (errors name the file)."""
     import tomllib
 
+    path = Path(path)
+    if not path.exists():
+        raise SccopInputError(f"config file {path} does not exist")
+    if not path.is_file():
+        raise SccopInputError(f"config file {path} is not a file")
     try:
-        return tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise SccopInputError(f"config file {path} does not exist") from None
+        return tomllib.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise SccopInputError(f"config file {path} is not a text file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SccopInputError(f"config file {path} is not valid TOML: {exc}") from None
 
@@ -60,7 +107,11 @@ def check_settings(config: RunConfig, out: Path, force: bool) -> None:
     path = out / "config.toml"
     if not path.exists():
         return
-    changes = config_changes(load_config(path), to_dict(config))
+    try:
+        stored = load_config(path)
+    except SccopInputError as exc:
+        raise SccopInputError(f"{exc}; the run's settings are lost: restore the file, or use a new --out") from None
+    changes = config_changes(stored, to_dict(config))
     kind = [c for c in changes if c.startswith("search.label_with:")]
     if kind:
         raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
@@ -80,9 +131,7 @@ def write_settings(config: RunConfig, out: Path) -> None:
     path = out / "config.toml"
     if path.exists() and path.read_text() == text:
         return
-    partial = out / "config.toml.part"
-    partial.write_text(text)
-    os.replace(partial, path)
+    write_text(path, text)
 
 
 def program_version() -> str:
@@ -108,4 +157,5 @@ class Clock:
         return self.seconds() / 60.0
 
 
-__all__ = ["exclusive", "load_config", "check_settings", "write_settings", "program_version", "Clock"]
+__all__ = ["exclusive", "refuse_links", "atomic", "write_text", "load_config", "check_settings", "write_settings",
+           "program_version", "Clock"]

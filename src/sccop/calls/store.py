@@ -35,10 +35,15 @@ class Store:
         from ase.db import connect
 
         self.url = str(url)
-        self.db = connect(self.url, type="db") if not self.url.startswith("postgresql") else connect(self.url)
-        self._uids: dict[str, int] = {
-            row.get("uid"): row.id for row in self.db.select(include_data=False) if row.get("uid") is not None
-        }
+        try:
+            self.db = connect(self.url, type="db") if not self.url.startswith("postgresql") else connect(self.url)
+            self._uids: dict[str, int] = {
+                row.get("uid"): row.id for row in self.db.select(include_data=False) if row.get("uid") is not None
+            }
+        except Exception as exc:  # noqa: BLE001 - sqlite3 and ASE report a broken file in many ways
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SccopInputError(f"{self.url} is not a readable run database ({first[:160]}); move it away to start "
+                                  "afresh, or use a new --out") from None
 
     @property
     def metadata(self) -> dict:

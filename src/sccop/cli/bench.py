@@ -47,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from sccop.backends import parse_backend
     from sccop.bench import BenchSettings, read_table, run_bench
     from sccop.calls.rundir import load_config
+    from sccop.cli.common import output_path
     from sccop.config import from_dict
 
+    out = output_path(args.out)
     data = load_config(args.config) if args.config else {}
     if args.backend:
         data.setdefault("backend", {})["name"] = parse_backend(args.backend).value
@@ -65,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
         budget_calls=args.budget_calls, budget_minutes=args.budget_minutes,
         workers=args.workers, cif_dir=args.cif_dir, random_evaluations=args.random_evaluations,
     )
-    results = run_bench(table, base, settings, args.out, force=args.force, progress=not args.quiet, rescore=args.rescore)
-    print((Path(args.out) / "summary.md").read_text())
+    results = run_bench(table, base, settings, out, force=args.force, progress=not args.quiet, rescore=args.rescore)
+    print((Path(out) / "summary.md").read_text())
     failed = sum(r.get("status") != "ok" for r in results.values())
     if failed:
         print(f"{failed} row-method pair(s) failed; their reasons are in results.csv")
-    return 0
+    return 1 if results and failed == len(results) else 0

@@ -19,10 +19,15 @@ SUBCOMMANDS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (exit status 2), without the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"sccop: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sccop", description="Symmetry-based crystal structure prediction (SCCOP)."
-    )
+    parser = Parser(prog="sccop", description="Symmetry-based crystal structure prediction (SCCOP).")
     parser.add_argument("--traceback", action="store_true", help="show the full Python traceback on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in SUBCOMMANDS.items():
@@ -47,8 +52,27 @@ def main(argv: list[str] | None = None) -> int:
     except SccopInputError as exc:
         if args.traceback:
             raise
-        print(f"sccop: error: {exc}", file=sys.stderr)
+        print(f"sccop: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused: a path the user gave
+        if args.traceback:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"sccop: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sccop: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, and how to see the whole trace
+        if args.traceback:
+            raise
+        print(f"sccop: internal error: {type(exc).__name__}: {_one_line(str(exc))} (run again with --traceback and "
+              "report it)", file=sys.stderr)
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ HELP = "phonons of the top structures of a search (phonopy): flags imaginary mod
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("directory", help="a finished search directory (holds summary.csv and sccop.db)")
-    p.add_argument("--top", type=int, default=3, help="structures, in summary.csv order (default 3)")
+    p.add_argument("directory", help="a finished search directory (holds config.toml and sccop.db)")
+    p.add_argument("--top", type=int, default=3, help="structures, in the answer's order (summary.csv; default 3)")
     p.add_argument("--backend", help="backend for the forces (default: the one that ranked each structure)")
     p.add_argument("--fmax", type=float, default=0.01, help="tight relaxation first, eV/A (default 0.01)")
     p.add_argument("--min-length", type=float, default=10.0, help="smallest supercell width, A (default 10)")
@@ -20,15 +20,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mesh", type=int, default=16, help="q-point mesh per direction (default 16)")
     p.add_argument("--threshold", type=float, default=0.1,
                    help="a frequency below minus this (THz) counts as imaginary (default 0.1)")
+    p.add_argument("--config", help="TOML file whose [backend] settings (e.g. espresso_command) are used instead of "
+                   "the directory's; the directory's own DFT commands are never run")
     p.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccop.allowed import integer, number
+    from sccop.calls.rundir import load_config
+    from sccop.cli.common import checked
+    from sccop.config import BackendConfig, from_dict
+    from sccop.errors import SccopInputError
     from sccop.phonons import phonons_of_run
 
+    checked(args, top=integer(1, 1000), fmax=number(0.0, 1.0, above=True), min_length=number(0.0, 100.0, above=True),
+            displacement=number(0.0, 0.5, above=True), mesh=integer(1, 100), threshold=number(0.0, 100.0))
+    given = None
+    if args.config:
+        data = load_config(args.config)
+        unknown = sorted(set(data) - {"backend"})
+        if unknown:
+            raise SccopInputError(f"{args.config}: sccop phonons reads only [backend], not {', '.join(unknown)}")
+        from_dict({"backend": data.get("backend", {})})  # every setting checked
+        given = {k: v for k, v in data.get("backend", {}).items() if k in BackendConfig.__dataclass_fields__}
     rows = phonons_of_run(args.directory, args.top, args.backend, progress=not args.quiet, fmax=args.fmax,
                           min_length=args.min_length, displacement=args.displacement, mesh=args.mesh,
-                          threshold=args.threshold)
+                          threshold=args.threshold, backend_settings=given)
     for row in rows:
         if row["status"] != "ok":
             verdict = f"failed: {row['reason']}"
@@ -37,4 +54,4 @@ def run(args: argparse.Namespace) -> int:
             verdict += f" (lowest {row['min_frequency_thz']} THz)"
         print(f"#{row['rank']} {row['formula']} {row['spacegroup']}: {verdict}")
     print(f"-> {args.directory}/phonons/phonons.csv")
-    return 0
+    return 0 if any(row["status"] == "ok" for row in rows) else 1

@@ -37,24 +37,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from tqdm import tqdm
 
-    from sccop.backends import parse_backend
+    from sccop.backends import check_backend, parse_backend
+    from sccop.cli.common import output_path
     from sccop.config import BackendConfig, RelaxConfig
-    from sccop.errors import SccopInputError
-    from sccop.io import read_structures, write_structures
+    from sccop.io import output_format, read_structures, write_structures
     from sccop.relaxation import relax_many
 
-    if not Path(args.input).exists():
-        raise SccopInputError(f"input {args.input} does not exist")
-    try:
-        structures = read_structures(args.input)
-    except Exception as exc:  # noqa: BLE001 - any reader error is bad input for the user
-        raise SccopInputError(f"cannot read {args.input}: {exc}") from None
-    if not structures:
-        raise SccopInputError(f"{args.input} holds no structures")
+    out_path = output_path(args.out)
+    output_format(out_path)
+    structures = read_structures(args.input)
     backend = BackendConfig(
         name=parse_backend(args.backend).value,
         model=args.model,
@@ -72,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         fix_symmetry=args.fix_symmetry,
         rattle=args.rattle,
     )
+    check_backend(backend, sorted({s for atoms in structures for s in atoms.get_chemical_symbols()}))
     start = time.perf_counter()
     with tqdm(total=len(structures), disable=args.quiet, desc=f"relaxing ({backend.name})", unit="structure") as bar:
         results = relax_many(structures, backend, config, progress=bar.update)
@@ -94,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             atoms.info.update(energy=float(result.energy), energy_per_atom=float(result.energy_per_atom))
         atoms.info.update({k: float(v) for k, v in result.info.items()})
         out.append(atoms)
-    write_structures(out, args.out)
+    write_structures(out, out_path)
     n_ok = sum(r.ok for r in results)
     n_conv = sum(r.ok and r.converged for r in results)
     elapsed = time.perf_counter() - start
@@ -107,4 +101,9 @@ def run(args: argparse.Namespace) -> int:
     for i, r in enumerate(results):
         if not r.ok:
             log.warning("structure %d failed: %s", i, r.reason)
+    if not n_ok:
+        import sys
+
+        print(f"sccop: error: no structure relaxed (the first reason: {results[0].reason})", file=sys.stderr)
+        return 1
     return 0

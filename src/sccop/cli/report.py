@@ -15,8 +15,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccop.allowed import integer
+    from sccop.cli.common import checked
     from sccop.report import write_report
 
+    checked(args, top=integer(1, 100))
     path = write_report(args.directory, top=args.top)
     print(path)
     return 0

@@ -34,14 +34,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sccop.api import sample
+    from sccop.cli.common import output_path
     from sccop.config import SamplerConfig
     from sccop.errors import SccopInputError
-    from sccop.io import write_structures
+    from sccop.io import output_format, write_structures
     from sccop.sampling.sampler import SamplerStats
     from sccop.symmetry.groups import parse_groups
 
-    if args.count < 1:
-        raise SccopInputError(f"--count must be at least 1, got {args.count}")
+    out = output_path(args.out)
+    output_format(out)  # before the work: a name ASE cannot write is refused now
     overrides = {
         k: v
         for k, v in {
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                         config=config, stats=stats, progress=not args.quiet)
     if not structures:
         raise SccopInputError(f"no valid structure of {args.composition} found within the attempt limits")
-    write_structures(structures, args.out)
+    write_structures(structures, out)
     elapsed = time.perf_counter() - start
     log.info("wrote %d structures of %s to %s (%d attempts, %.1f s)", len(structures), args.composition, args.out,
              sum(stats.attempts.values()), elapsed)

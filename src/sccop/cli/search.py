@@ -69,15 +69,11 @@ def resolve(args: argparse.Namespace):
         data["relax"]["pressure"] = args.pressure
     if args.backend:
         data["backend"]["name"] = parse_backend(args.backend).value
-    elif "name" in data["backend"]:
-        data["backend"]["name"] = parse_backend(data["backend"]["name"]).value
     for option, key in (("rounds", "rounds"), ("budget_calls", "budget_calls"), ("budget_minutes", "budget_minutes")):
         if getattr(args, option) is not None:
             data["search"][key] = getattr(args, option)
     if getattr(args, "rerank", None):
         data["refine"]["rerank"] = parse_backend(args.rerank).value
-    elif data["refine"].get("rerank"):
-        data["refine"]["rerank"] = parse_backend(data["refine"]["rerank"]).value
     for option in ("rerank_model", "rerank_top"):
         if getattr(args, option, None) is not None:
             data["refine"][option] = getattr(args, option)
@@ -93,11 +89,12 @@ def resolve(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccop.cli.common import output_path
     from sccop.loop.driver import Search
 
+    out = output_path(args.out)
     config = resolve(args)
-    search = Search(config, args.out, force=args.force, progress=not args.quiet)
-    result = search.run()
+    result = Search(config, out, force=args.force, progress=not args.quiet).run()
     if result.candidates:
         top = result.candidates[0]
         best = f"best: space group {top.spacegroup}, {top.energy:.4f} eV/atom"
@@ -110,4 +107,10 @@ def run(args: argparse.Namespace) -> int:
         f"searched {config.composition}: {result.rounds} round(s), {result.calls} backend calls, {best}, "
         f"stopped on {result.stopped} -> {args.out}/summary.csv, {args.out}/best/"
     )
+    if not result.succeeded:  # the answer is empty: say why, and do not report success
+        import sys
+
+        why = f" (the reason: {result.failure})" if result.failure else ""
+        print(f"sccop: error: no backend call succeeded{why}", file=sys.stderr)
+        return 1
     return 0

@@ -24,6 +24,7 @@ first unfinished one and all after it run, reading back every call stored alread
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,6 +59,8 @@ class SearchResult:
     stopped: str  # rounds, budget, time or converged
     history: list[float | None] = field(default_factory=list)
     candidates: list = field(default_factory=list)  # the final structures (sccop.answer.candidates.Candidate), ranked
+    succeeded: int = 0  # counted backend calls that succeeded (all of the store's)
+    failure: str | None = None  # the most common reason of the failed ones
 
 
 def calculator_name(calculator) -> str:
@@ -96,11 +99,13 @@ class Search:
 
     def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True,
                  calculator=None, rerank_calculator=None):
-        from sccop.composition import formula_units_for, parse_composition, parse_range
+        from sccop.composition import cell_sizes, parse_composition
         from sccop.sampling.sampler import Sampler
 
         if not config.composition:
             raise SccopInputError("no composition given")
+        if not str(out).strip():
+            raise SccopInputError("the run folder is empty: give a folder name")
         self.config = config = with_calculator(config, calculator)
         self.out = Path(out)
         self.force = force
@@ -108,11 +113,8 @@ class Search:
         self.calculator = calculator
         self.rerank_calculator = rerank_calculator
         self.composition = parse_composition(config.composition)
-        atoms = parse_range(config.atoms, "atoms") if config.atoms else None
-        units = parse_range(config.formula_units, "formula_units") if config.formula_units else None
-        if atoms is None and units is None:
-            atoms = (1, max(8, self.composition.atoms_per_formula))
-        self.formula_units = formula_units_for(self.composition, atoms=atoms, formula_units=units)
+        self.formula_units = cell_sizes(self.composition, config.atoms, config.formula_units,
+                                        default_atoms=(1, max(8, self.composition.atoms_per_formula)))
         if config.refine.rerank:
             from sccop.backends import parse_backend
 
@@ -124,6 +126,13 @@ class Search:
 
     def run(self) -> SearchResult:
         """Run (or resume) the search; one process at a time in DIR."""
+        from sccop.backends import check_backend
+
+        check_backend(self.config.backend, self.composition.elements)  # before anything is written
+        if self.config.refine.rerank and self.rerank_calculator is None:
+            from sccop.answer.ranking import rerank_backend
+
+            check_backend(rerank_backend(self.config), self.composition.elements)
         with exclusive(self.out, "a search"):
             check_settings(self.config, self.out, self.force)
             write_settings(self.config, self.out)
@@ -351,8 +360,11 @@ class Walk:
             except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
                 log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
         best = min([c.energy for c in candidates] + list(relaxed.values()), default=None)
+        reasons = Counter(str(r.get("reason")) for r in self.store.rows(backend_call=1, status="failed", include_data=False))
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.budget.calls, best_energy=best, stopped=stopped,
-                            history=self.state.history, candidates=candidates)
+                            history=self.state.history, candidates=candidates,
+                            succeeded=self.store.count(backend_call=1, status="ok"),
+                            failure=reasons.most_common(1)[0][0] if reasons else None)
 
 
 def search(composition: str | None = None, out: str | Path = "sccop-run", *, config: RunConfig | None = None,

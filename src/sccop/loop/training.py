@@ -1,5 +1,6 @@
 """Training the search's network on every label so far (warm start from the last ensemble), and the
-ensembles kept in DIR/models (rR_iI.pt, weights only: loading one runs no code)."""
+ensembles kept in DIR/models (rR_iI.pt: tensors and numbers only, written whole then renamed, and
+loaded with weights_only so that loading one runs no code)."""
 
 from __future__ import annotations
 
@@ -35,16 +36,23 @@ def save_ensemble(path: Path, ensemble, report) -> None:
 def load_ensemble(path: Path, config: RunConfig):
     import torch
 
+    from sccop.errors import SccopInputError
     from sccop.model.cgcnn import CGCNN
     from sccop.model.train import Ensemble
 
-    saved = torch.load(path, weights_only=True)
-    members = []
-    for state in saved["members"]:
-        net = CGCNN(config.model, config.graph)
-        net.load_state_dict(state)
-        members.append(net)
-    return Ensemble(members=members, mean=saved["mean"], std=saved["std"], graph=config.graph, threads=config.train.threads)
+    try:  # weights only: a crafted file in the folder cannot run code
+        saved = torch.load(path, weights_only=True)
+        members = []
+        for state in saved["members"]:
+            net = CGCNN(config.model, config.graph)
+            net.load_state_dict(state)
+            members.append(net)
+        mean, std = float(saved["mean"]), float(saved["std"])
+    except Exception as exc:  # noqa: BLE001 - a truncated, foreign or crafted file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SccopInputError(f"{path} cannot be read as a trained ensemble ({first[:160]}); delete it and run again: "
+                              "its iteration is trained again") from None
+    return Ensemble(members=members, mean=mean, std=std, graph=config.graph, threads=config.train.threads)
 
 
 __all__ = ["train", "save_ensemble", "load_ensemble"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sccop.composition import WINDOW_RULES, Composition, distance_limits, element_data, volume_window
+from sccop.composition import Composition, distance_limits, element_data, volume_window
 from sccop.config import SamplerConfig
 from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
@@ -48,12 +48,6 @@ class Sampler:
     def __init__(self, composition: Composition, formula_units: list[int], config: SamplerConfig | None = None):
         self.composition = composition
         self.config = config = config or SamplerConfig()
-        if config.dim not in (2, 3):
-            raise SccopInputError(f"dim must be 2 or 3, got {config.dim}")
-        if config.volume_window not in WINDOW_RULES:
-            raise SccopInputError(
-                f"unknown volume window rule {config.volume_window!r}; choose one of {', '.join(WINDOW_RULES)}"
-            )
         if not formula_units:
             raise SccopInputError("no cell size to sample")
         self.elements = list(composition.elements)

@@ -28,7 +28,7 @@ def compatibility_problem(group: GroupInfo, counts: dict[str, int], fixed_capaci
     `counts` are per conventional cell; for a centred group the reason also gives the primitive count.
     """
     factor = group.centring_factor
-    note = f" in the conventional cell ({{}} per primitive cell)" if factor > 1 else ""
+    note = " in the conventional cell ({} per primitive cell)" if factor > 1 else ""
     for el, n in counts.items():
         if not _reachable(group, n, fixed_capacity):
             return f"{group.symbol} has no Wyckoff combination for {n} {el} atoms" + note.format(n // factor)

@@ -1,0 +1,24 @@
+"""What every subcommand checks the same way: its output path and its numeric options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sccop.allowed import Allowed
+from sccop.errors import SccopInputError
+
+
+def output_path(text: str | None, option: str = "--out") -> Path:
+    """The path an option names; an empty one would write into the current folder and is refused."""
+    if text is None or not str(text).strip():
+        raise SccopInputError(f"{option} is empty: give a path")
+    return Path(text)
+
+
+def checked(args, **options: Allowed) -> None:
+    """Check command-line options against what they may hold (the value keeps its place in `args`)."""
+    for name, allowed in options.items():
+        setattr(args, name, allowed.check(getattr(args, name), "--" + name.replace("_", "-")))
+
+
+__all__ = ["output_path", "checked"]
