@@ -2,7 +2,10 @@
 writer of CSPBench-format tables."""
 
 import csv
+import subprocess
+import sys
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -66,3 +69,24 @@ def write_table():
     """write_table(path, rows): a CSPBench-format CSV (material_id, full_formula, nsites, spacegroup,
     category, note) of dict rows."""
     return _write_table
+
+
+@pytest.fixture
+def held_by_another_process():
+    """held_by_another_process(folder, what): a context in which a second Python process holds the
+    folder's lock (sccop.calls.rundir.exclusive) as `what`; yields that process (its pid), kills it after."""
+
+    @contextmanager
+    def hold(folder, what: str):
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import time; from sccop.calls.rundir import exclusive\n"
+            f"with exclusive({str(folder)!r}, {what!r}):\n    print('held', flush=True); time.sleep(60)")],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            yield holder
+        finally:
+            holder.kill()
+            holder.wait()
+
+    return hold

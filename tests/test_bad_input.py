@@ -151,6 +151,16 @@ def files(tmp_path):
     return folder
 
 
+def with_option(argv: list, option: str, value) -> list:
+    """argv with `option` set to `value` (replaced when argv has it, added when not)."""
+    argv = list(argv)
+    if option in argv:
+        argv[argv.index(option) + 1] = value
+    else:
+        argv += [option, value]
+    return argv
+
+
 def cli_cases(f: Path, out: Path):
     """(argv, words the one line must hold) for every subcommand."""
     sample = ["sample", "Cu", "--out", out / "s.extxyz"]
@@ -186,12 +196,7 @@ def cli_cases(f: Path, out: Path):
                                  ("--optimizer", "lbfgs", "invalid choice"), ("--backend", "nonsense", "unknown backend"),
                                  ("--rattle", "-1", "rattle = -1.0"), ("--device", "gpu7", "device = 'gpu7'"),
                                  ("--out", "", "--out is empty")):
-        argv = list(relax)
-        if option in argv:
-            argv[argv.index(option) + 1] = value
-        else:
-            argv += [option, value]
-        yield argv, words
+        yield with_option(relax, option, value), words
     search = ["search", "CuAu", "--backend", "emt", "--out", out / "run", "--quiet"]
     for option, value, words in (("--rounds", "0", "rounds = 0"), ("--budget-calls", "-5", "budget_calls = -5"),
                                  ("--rerank-top", "0", "rerank_top = 0"), ("--workers", "0", "workers"),
@@ -204,12 +209,7 @@ def cli_cases(f: Path, out: Path):
                                  ("--config", f / "missing.toml", "does not exist"), ("--config", f / "broken.toml", "not valid TOML"),
                                  ("--config", f / "unknown.toml", "unknown setting(s): serach"),
                                  ("--out", "", "--out is empty"), ("--backend", "xyz", "unknown backend")):
-        argv = list(search)
-        if option in argv:
-            argv[argv.index(option) + 1] = value
-        else:
-            argv += [option, value]
-        yield argv, words
+        yield with_option(search, option, value), words
     yield ["search", "NaCl", "--backend", "emt", "--out", out / "run"], "emt cannot treat Na, Cl"
     yield ["search", "Si", "--backend", "espresso", "--espresso-missing", "--out", out / "run"], "unrecognized arguments"
     yield ["search", "--out", out / "run"], "give a composition"
@@ -231,12 +231,7 @@ def cli_cases(f: Path, out: Path):
                                  ("--random-evaluations", "-1", "random_evaluations = -1.0"), ("--rows", "0", "rows"),
                                  ("--ids", "mp-404", "no row with id mp-404"), ("--cif-dir", f / "none", "is not a folder"),
                                  ("--seed", "-3", "seed = -3"), ("--out", "", "--out is empty")):
-        argv = list(bench)
-        if option in argv:
-            argv[argv.index(option) + 1] = value
-        else:
-            argv += [option, value]
-        yield argv, words
+        yield with_option(bench, option, value), words
 
 
 def test_every_subcommand_refuses_bad_options_and_files(files, tmp_path, capsys, monkeypatch):

@@ -141,26 +141,15 @@ def test_bench_gives_random_search_the_evaluations_of_sccop(tmp_path, bench_conf
     assert not (tmp_path / "x").exists()  # refused before the folder is made
 
 
-def test_a_second_process_on_the_same_folder_is_refused(tmp_path, bench_config):
-    import subprocess
-    import sys
-
+def test_a_second_process_on_the_same_folder_is_refused(tmp_path, bench_config, held_by_another_process):
     from sccop.calls.rundir import exclusive
 
     # Another process holds the bench folder: this one is told at once, and nothing is written.
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from sccop.calls.rundir import exclusive\n"
-        f"with exclusive({str(tmp_path)!r}, 'a bench'):\n    print('held', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(tmp_path, "a bench"):
         table = [BenchRow("mp-30", "Cu", 1, 225, "toy")]
         with pytest.raises(SccopInputError, match=r"in use by a bench \(process \d+\)"):
             run_bench(table, bench_config, BenchSettings(budget_calls=4), tmp_path, progress=False)
         assert not (tmp_path / "results.jsonl").exists() and not (tmp_path / "bench.json").exists()
-    finally:
-        holder.kill()
-        holder.wait()
     # Once it is gone (even killed), the folder is free again.
     with exclusive(tmp_path, "a search"):
         assert "a search" in (tmp_path / ".lock").read_text()

@@ -1,8 +1,5 @@
 """A run folder: one process at a time, its settings checked and written, its clock summed over resumes."""
 
-import subprocess
-import sys
-
 import pytest
 
 from sccop.calls.rundir import Clock, check_settings, exclusive, write_settings
@@ -10,19 +7,11 @@ from sccop.config import RunConfig, SearchConfig
 from sccop.errors import SccopInputError
 
 
-def test_a_folder_is_held_by_one_process_and_freed_when_it_dies(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import time; from sccop.calls.rundir import exclusive\n"
-        f"with exclusive({str(tmp_path)!r}, 'a search'):\n    print('held', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+def test_a_folder_is_held_by_one_process_and_freed_when_it_dies(tmp_path, held_by_another_process):
+    with held_by_another_process(tmp_path, "a search") as holder:
         with pytest.raises(SccopInputError, match=rf"in use by a search \(process {holder.pid}\)"):
             with exclusive(tmp_path, "a bench"):
                 pass
-    finally:
-        holder.kill()
-        holder.wait()
     with exclusive(tmp_path, "a bench"):  # killed, it left nothing to clean up
         assert "a bench" in (tmp_path / ".lock").read_text()
     assert (tmp_path / ".lock").read_text() == ""

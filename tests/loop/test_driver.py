@@ -384,30 +384,19 @@ def test_a_resume_that_would_give_a_stored_uid_another_structure_is_refused(tmp_
     assert capsys.readouterr().err.count("\n") == 1 and (out / "sccop.db").read_bytes() == before
 
 
-def test_a_second_process_on_a_live_folder_changes_nothing(tmp_path, small_config):
-    import subprocess
-    import sys
-
+def test_a_second_process_on_a_live_folder_changes_nothing(tmp_path, small_config, held_by_another_process):
     out = tmp_path / "run"
     Search(small_config(rounds=1), out, progress=False).run()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import time; from sccop.calls.rundir import exclusive\n"
-        f"with exclusive({str(out)!r}, 'a search'):\n    print('held', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
 
     def snapshot():
         return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*")) if p.is_file()}
 
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(out, "a search") as holder:
         before = snapshot()
         other = replace(small_config(rounds=2, samples=40), seed=7)
         with pytest.raises(SccopInputError, match=rf"in use by a search \(process {holder.pid}\)"):
             Search(other, out, force=True, progress=False).run()
         assert snapshot() == before
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_busy_machine_gives_the_same_answer(tmp_path, small_config):
