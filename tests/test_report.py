@@ -26,16 +26,37 @@ def test_report_is_one_offline_page(tmp_path, small_config):
     page = (out / "report.html").read_text()
     with open(out / "summary.csv") as fh:
         summary = list(csv.DictReader(fh))
-    # Nothing is fetched: every image is inlined PNG data, no external source.
-    assert not re.search(r"(src|href)=['\"](?!data:)", page)
-    images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
-    # progress, landscape, distributions, space groups, and one drawing per top structure
-    assert len(images) == 4 + min(6, len(summary))
+    # Nothing is fetched: every image is inlined PNG data, the viewer library is embedded, no external source.
+    markup = re.sub(r"<script>.*?</script>", "", page, flags=re.S)
+    assert not re.search(r"(src|href)=['\"](?!data:)", markup) and "<script src" not in page
+    assert "3Dmol" in page and page.count("<script>") == 2
+    images = re.findall(r"src='data:image/png;base64,([^']+)'", markup)
+    # progress, landscape, distributions, space groups, and one still drawing per top structure
+    shown = min(6, len(summary))
+    assert len(images) == 4 + shown and markup.count("class='viewer'") == shown
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
-    for heading in ("Best energy vs backend calls", "Landscape map", "Energy distributions per round",
+    for heading in ("Run overview", "Best energy vs backend calls", "Landscape map", "Energy distributions per round",
                     "Space groups sampled and found", "Top structures"):
         assert heading in page
     assert summary[0]["energy_per_atom"] in page and "CuAu" in page
+    assert "2-4 atoms (1, 2 formula units of CuAu)" in page and "None" not in markup  # the cell size, stated
+    assert f"{summary[0]['spacegroup_symbol']} ({summary[0]['spacegroup']})" in page  # symbols beside numbers
+    assert "class='sortable'" in page and "time per stage" in page
     # A directory without a search gets a clear error.
     with pytest.raises(SccopInputError, match="no sccop.db"):
         write_report(tmp_path / "empty")
+
+
+def test_pictures_show_boundary_atoms_and_a_legend():
+    from ase.build import bulk
+
+    from sccop.report.pictures import viewer_data, with_boundary_copies
+    from sccop.symmetry.analysis import conventional_cell
+
+    fcc = conventional_cell(bulk("Cu", "fcc", a=3.61))
+    assert len(with_boundary_copies(fcc)) == 14  # 8 corners and 6 face centres
+    rocksalt = with_boundary_copies(conventional_cell(bulk("NaCl", "rocksalt", a=5.64)))
+    assert sorted(rocksalt.get_chemical_symbols()).count("Na") + sorted(rocksalt.get_chemical_symbols()).count("Cl") == 27
+    data = viewer_data(bulk("NaCl", "rocksalt", a=5.64))
+    assert data["xyz"].splitlines()[0] == "27" and set(data["colours"]) == {"Na", "Cl"}
+    assert all(c.startswith("#") and len(c) == 7 for c in data["colours"].values())

@@ -50,6 +50,14 @@ def spacegroup_and_symbol(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> tupl
         return 1, "P1"
 
 
+def group_symbol(number: int) -> str:
+    """The Hermann-Mauguin symbol of space group `number` as pymatgen writes it (P6_3/mmc), as
+    `spacegroup_and_symbol` reports it."""
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    return SpaceGroup.from_int_number(int(number)).symbol
+
+
 def point_group_order(atoms: Atoms, symprec: float = 0.01) -> int:
     """Number of point-group operations of a structure (1 for P1, 48 for m-3m); 1 when spglib fails."""
     try:
@@ -63,6 +71,26 @@ def conventional_cell(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> Atoms:
     try:
         return to_atoms(_analyzer(to_structure(atoms), symprec).get_conventional_standard_structure())
     except Exception:  # noqa: BLE001 - the cell as written is still a valid picture
+        return atoms
+
+
+def symmetrized_cif(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> str:
+    """A CIF of the symmetrised conventional cell with its space group, symmetry operations and the
+    asymmetric unit (pymatgen's CifWriter); a P1 CIF of the cell as it is when spglib fails."""
+    from pymatgen.io.cif import CifWriter
+
+    structure = to_structure(atoms)
+    try:
+        return str(CifWriter(structure, symprec=symprec))
+    except Exception:  # noqa: BLE001
+        return str(CifWriter(structure))
+
+
+def primitive_cell(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> Atoms:
+    """The symmetrised standard primitive cell; `atoms` itself when spglib fails."""
+    try:
+        return to_atoms(_analyzer(to_structure(atoms), symprec).get_primitive_standard_structure())
+    except Exception:  # noqa: BLE001
         return atoms
 
 
@@ -133,5 +161,6 @@ def merge_duplicates(items: list, structure_of, match=None, limit: int | None = 
     return groups
 
 
-__all__ = ["REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "point_group_order",
-           "conventional_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]
+__all__ = ["REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
+           "point_group_order",
+           "conventional_cell", "symmetrized_cif", "primitive_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]
