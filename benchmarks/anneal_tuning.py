@@ -20,13 +20,12 @@ warnings.filterwarnings("ignore")
 
 
 def main() -> None:
-    from sccop.relaxation import single_points
-
     from sccop.anneal import anneal
     from sccop.composition import parse_composition
     from sccop.config import AnnealConfig, BackendConfig, SamplerConfig, TrainConfig
     from sccop.graph import au_graph
     from sccop.model.train import train_ensemble
+    from sccop.relaxation import single_points
     from sccop.sampling.sampler import Sampler
 
     parser = argparse.ArgumentParser()

@@ -30,13 +30,13 @@ def sample(formula, units, count, seed, groups=None):
 
 def main() -> None:
     import torch
-    from sccop.relaxation import single_points
 
     from sccop.anneal import anneal
     from sccop.config import AnnealConfig, BackendConfig, TrainConfig
     from sccop.graph import au_graph, batch_graphs, cell_graph
     from sccop.model import CGCNN, to_tensors
     from sccop.model.train import train_ensemble
+    from sccop.relaxation import single_points
 
     torch.manual_seed(0)
     model = CGCNN().eval()

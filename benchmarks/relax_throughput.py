@@ -20,9 +20,9 @@ warnings.filterwarnings("ignore")
 
 def main() -> None:
     from benchmarks_common import mgo_structures as structures
-    from sccop.relaxation import relax_many, single_points
 
     from sccop.config import BackendConfig, RelaxConfig
+    from sccop.relaxation import relax_many, single_points
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-size", type=int, default=8)

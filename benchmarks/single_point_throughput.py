@@ -16,9 +16,9 @@ warnings.filterwarnings("ignore")
 
 def main() -> None:
     from benchmarks_common import mgo_structures
-    from sccop.relaxation import single_points
 
     from sccop.config import BackendConfig
+    from sccop.relaxation import single_points
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=48)

@@ -65,3 +65,32 @@ def test_volume_window_rules():
         volume_window({"C": 2}, rule="huge")
     lo, hi = volume_window({"C": 2}, dim=2)
     assert 0 < lo < hi
+
+
+def test_one_cell_size_rule_for_sample_and_search():
+    """Without --atoms or --formula-units: a formula written unreduced is taken as written; a reduced one
+    gets whole formula units up to 8 atoms (one when the formula unit is bigger)."""
+    from sccop.composition import cell_sizes
+
+    assert cell_sizes(parse_composition("Ga4Os2")) == [2]  # 6 atoms, as written
+    assert parse_composition("Ga4Os2").formula == "Ga2Os"  # the reduced formula, as reported
+    assert cell_sizes(parse_composition("B12")) == [12]
+    assert cell_sizes(parse_composition("NaCl")) == [1, 2, 3, 4]
+    assert cell_sizes(parse_composition("CuIn5Se8")) == [1]
+    assert cell_sizes(parse_composition("Ga4Os2"), atoms="3") == [1]  # --atoms says otherwise
+    assert cell_sizes(parse_composition("NaCl"), formula_units="2-3") == [2, 3]
+
+
+def test_parentheses_are_read_as_chemists_write_them():
+    comp = parse_composition("Ca(OH)2")
+    assert dict(comp.counts) == {"Ca": 1, "O": 2, "H": 2} and comp.formula == "Ca(HO)2"
+    assert dict(parse_composition("Mg3(PO4)2").counts) == {"Mg": 3, "P": 2, "O": 8}
+
+
+def test_sample_and_search_take_the_same_default_cells(tmp_path):
+    import sccop
+    from sccop.loop.driver import Search
+
+    sizes = {len(a) for a in sccop.sample("Ga4Os2", 4, seed=1)}
+    assert sizes == {6}
+    assert Search(sccop.RunConfig(composition="Ga4Os2"), tmp_path / "run").formula_units == [2]

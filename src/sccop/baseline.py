@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
-from sccop.calls.rows import RELAXATION, evaluations, random_index, random_uid
+from sccop.calls.rows import RELAXATION, evaluations, random_index, random_uid, ranking_energy
 from sccop.calls.rundir import Clock, exclusive
 from sccop.calls.store import Store
 from sccop.config import RunConfig, config_changes, to_dict
@@ -82,7 +82,7 @@ def random_search(
         spec = CallSpec("relax", RELAXATION, config.backend, config.relax, calculator=calculator)
         stopped = _relax_samples(sampler, config, ledger, spec, clock, budget_calls, budget_minutes, budget_evaluations,
                                  progress)
-        energies = [r.energy_per_atom for r in store.rows(backend_call=1, status="ok")]
+        energies = [ranking_energy(r) for r in store.rows(backend_call=1, status="ok")]
         return BaselineResult(out=out, calls=ledger.calls, best_energy=min(energies, default=None), stopped=stopped)
 
 

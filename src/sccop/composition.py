@@ -22,11 +22,16 @@ from sccop.errors import SccopInputError
 MAX_CELL_ATOMS = 500  # the largest cell sccop samples: beyond it sampling and graphs do not finish in useful time
 
 
+DEFAULT_ATOMS = 8  # see sccop.config.DEFAULT_CELL
+
+
 @dataclass(frozen=True)
 class Composition:
-    """A reduced chemical formula with integer counts, elements in the order written."""
+    """A reduced chemical formula with integer counts, elements in the order written, and how many
+    reduced formula units the formula as written holds (`written`: 2 for Ga4Os2)."""
 
     counts: tuple[tuple[str, int], ...]
+    written: int = 1
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -34,7 +39,10 @@ class Composition:
 
     @property
     def formula(self) -> str:
-        return "".join(f"{el}{n if n > 1 else ''}" for el, n in self.counts)
+        """The reduced formula as pymatgen writes it (Ca(HO)2 for Ca(OH)2), as outputs name structures."""
+        from pymatgen.core import Composition as PmgComposition
+
+        return PmgComposition(dict(self.counts)).reduced_formula
 
     @property
     def atoms_per_formula(self) -> int:
@@ -91,7 +99,7 @@ def parse_composition(text: str) -> Composition:
     divisor = 0
     for _, n in counts:
         divisor = math.gcd(divisor, n)
-    reduced = Composition(tuple((el, n // divisor) for el, n in counts))
+    reduced = Composition(tuple((el, n // divisor) for el, n in counts), written=divisor)
     if reduced.atoms_per_formula > MAX_CELL_ATOMS:
         raise SccopInputError(f"composition {text!r} has {reduced.atoms_per_formula} atoms per formula unit; sccop "
                               f"searches cells of at most {MAX_CELL_ATOMS} atoms")
@@ -145,14 +153,16 @@ def formula_units_for(
     return units
 
 
-def cell_sizes(composition: Composition, atoms: str | None = None, formula_units: str | None = None,
-               default_atoms: tuple[int, int] | None = None) -> list[int]:
-    """Formula units per primitive cell from a config's `atoms` or `formula_units` text ("8", "4-8");
-    with neither, `default_atoms` (or one formula unit)."""
+def cell_sizes(composition: Composition, atoms: str | None = None, formula_units: str | None = None) -> list[int]:
+    """Formula units per primitive cell from a config's `atoms` or `formula_units` text ("8", "4-8"); with
+    neither, DEFAULT_CELL: the formula as written when it is not reduced, else up to DEFAULT_ATOMS atoms."""
     size = parse_range(atoms, "atoms") if atoms else None
     units = parse_range(formula_units, "formula_units", limit=None) if formula_units else None
-    if size is None and units is None and default_atoms is not None:
-        size = default_atoms
+    if size is None and units is None:
+        if composition.written > 1:
+            units = (composition.written, composition.written)
+        else:
+            size = (1, max(DEFAULT_ATOMS, composition.atoms_per_formula))
     return formula_units_for(composition, atoms=size, formula_units=units)
 
 

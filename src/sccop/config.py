@@ -14,6 +14,10 @@ OPTIMIZERS = ("fire", "bfgs")
 CLUSTERS = ("local", "slurm", "pbs")
 WINDOW_RULES = ("span", "sccop", "dense", "regression")  # sccop.composition.volume_window
 LABEL_KINDS = ("single_point", "relaxation")
+# How big a cell is when neither atoms nor formula units are given: one rule, for sample and search
+# (sccop.composition.cell_sizes applies it).
+DEFAULT_CELL = ("the formula as written when it is not reduced (Ga4Os2: 2 formula units, 6 atoms), else whole "
+                "formula units up to 8 atoms (one when the formula unit is bigger)")
 
 
 def setting(default, description: str, allowed: Allowed | None = None, **kw):
@@ -492,9 +496,12 @@ class RunConfig(Section):
     NAME = ""
 
     composition: str = setting("", "Chemical formula, e.g. Mg2SiO4.", allowed=text(blank=True, optional=True))
-    atoms: str | None = setting(None, "Atoms per primitive cell, N or A-B (whole formula units only).", allowed=cell_range())
+    atoms: str | None = setting(
+        None, f"Atoms per primitive cell, N or A-B (whole formula units only); default: {DEFAULT_CELL}.",
+        allowed=cell_range(),
+    )
     formula_units: str | None = setting(
-        None, "Formula units per primitive cell, N or A-B (default: 4-8 atoms' worth).",
+        None, f"Formula units per primitive cell, N or A-B; default: {DEFAULT_CELL}.",
         allowed=cell_range(),
     )
     seed: int = setting(0, "Random seed: the same seed and inputs give the same result.", allowed=integer(0, 2**32 - 1))

@@ -27,12 +27,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class PhononResult:
     """`min_frequency`: the lowest frequency (THz) over the mesh and the band path; `imaginary`: below
-    -threshold; `energy_per_atom`: after the tight relaxation (enthalpy under pressure). `bands`: distances, frequencies and labels per segment; `dos`: frequency points and DOS."""
+    -threshold; `energy_per_atom` (E/N) and, under pressure, `enthalpy_per_atom` ((E + PV)/N): after the tight
+    relaxation. `bands`: distances, frequencies and labels per segment; `dos`: frequency points and DOS."""
 
     status: str
     reason: str | None = None
     atoms: Atoms | None = None
     energy_per_atom: float | None = None
+    enthalpy_per_atom: float | None = None
     supercell: tuple[int, int, int] = (1, 1, 1)
     displacements: int = 0
     min_frequency: float | None = None
@@ -72,14 +74,14 @@ def phonons(
     from phonopy.structure.atoms import PhonopyAtoms
 
     relax_config = relax_config or RelaxConfig()
-    energy = None
+    energy = enthalpy = None
     if fmax is not None:
         tight = replace(relax_config, fmax=fmax, fix_symmetry=True, symprec=min(relax_config.symprec, 0.01),
                         steps=max(relax_config.steps, 1000))
         result = relax(atoms, backend, tight, calculator=calculator)
         if not result.ok:
             return PhononResult(status="failed", reason=f"tight relaxation failed: {result.reason}", atoms=atoms)
-        atoms, energy = result.atoms, enthalpy_per_atom(result, relax_config.pressure)
+        atoms, energy, enthalpy = result.atoms, result.energy_per_atom, enthalpy_per_atom(result, relax_config.pressure)
     atoms = atoms.copy()
     atoms.calc = None
     reps = supercell_for(atoms, min_length)
@@ -90,7 +92,8 @@ def phonons(
                   for s in ph.supercells_with_displacements]
     results = single_points(supercells, backend, relax_config, calculator=calculator)
     bad = [r for r in results if not r.ok]
-    out = PhononResult(status="ok", atoms=atoms, energy_per_atom=energy, supercell=reps, displacements=len(supercells))
+    out = PhononResult(status="ok", atoms=atoms, energy_per_atom=energy, supercell=reps, displacements=len(supercells),
+                       enthalpy_per_atom=enthalpy if relax_config.pressure else None)
     if bad:
         out.status, out.reason = "failed", f"force calculation failed: {bad[0].reason}"
         return out
@@ -175,7 +178,7 @@ def plot_phonons(result: PhononResult, title: str):
 
 
 PHONON_FIELDS = ["rank", "uid", "formula", "spacegroup", "backend", "status", "reason", "imaginary", "min_frequency_thz",
-                 "energy_per_atom", "supercell", "displacements", "plot"]
+                 "energy_per_atom", "enthalpy_per_atom", "supercell", "displacements", "plot"]
 
 
 def trusted_backend(stored: BackendConfig, given: dict | None = None) -> BackendConfig:
@@ -259,6 +262,7 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
             "reason": result.reason or "", "imaginary": "" if result.imaginary is None else result.imaginary,
             "min_frequency_thz": "" if result.min_frequency is None else round(result.min_frequency, 4),
             "energy_per_atom": "" if result.energy_per_atom is None else round(result.energy_per_atom, 6),
+            "enthalpy_per_atom": "" if result.enthalpy_per_atom is None else round(result.enthalpy_per_atom, 6),
             "supercell": "x".join(map(str, result.supercell)), "displacements": result.displacements, "plot": plot,
         })
         buffer = io.StringIO()  # after every structure: an interruption keeps the rest

@@ -39,6 +39,12 @@ def test_search_end_to_end(tmp_path, small_config):
     assert list(rebuilt.numbers) == list(row.numbers)
     assert db.metadata["config"]["composition"] == "CuAu"
     assert (out / "config.toml").exists()
+    log = (out / "sccop.log").read_text()  # the run's INFO log, whatever the console showed
+    assert "CuAu (reduced formula CuAu), 1, 2 formula unit(s) per cell, backend emt" in log and "round 0:" in log
+    from ase.io import read
+
+    assert len(read(out / "results.extxyz", index=":")) == db.count("stage=relax,status=ok") + db.count(
+        "stage=refine,status=ok")
     with open(out / "summary.csv") as fh:
         summary = list(csv.DictReader(fh))
     tie = RunConfig().refine.energy_tolerance  # ties within it are ranked by symmetry

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ase import Atoms
 
-from sccop.calls.rows import row_spacegroup
+from sccop.calls.rows import ranking_energy, row_spacegroup
 from sccop.symmetry.analysis import merge_duplicates, point_group_order, to_structure
 
 
@@ -42,8 +42,9 @@ class Candidate:
 def _candidate(row, copies: int, relaxed: bool = True) -> Candidate:
     atoms = row.toatoms()
     group = row_spacegroup(row, atoms)
-    return Candidate(uid=row.uid, source=row.uid, atoms=atoms, energy=row.energy_per_atom, spacegroup=group,
-                     raw_energy=row.energy_per_atom, raw_spacegroup=group, round=int(row.get("round", 0)),
+    energy = ranking_energy(row)
+    return Candidate(uid=row.uid, source=row.uid, atoms=atoms, energy=energy, spacegroup=group,
+                     raw_energy=energy, raw_spacegroup=group, round=int(row.get("round", 0)),
                      calls=int(row.get("calls", 0)), copies=copies, relaxed=relaxed)
 
 
@@ -68,7 +69,7 @@ def by_symmetry(candidates: list[Candidate], tolerance: float) -> list[Candidate
 
 def _unique_rows(store, stage: str, top: int | None) -> list[list]:
     """Duplicate groups of the ok rows of `stage`, lowest first (at most `top` groups when given)."""
-    rows = sorted(store.rows(stage=stage, status="ok"), key=lambda r: (r.energy_per_atom, r.uid))
+    rows = sorted(store.rows(stage=stage, status="ok"), key=lambda r: (ranking_energy(r), r.uid))
     return merge_duplicates(rows, lambda r: to_structure(r.toatoms()), limit=top)
 
 
@@ -83,7 +84,7 @@ def raw_candidates(store, top: int | None = None, tie_tolerance: float | None = 
         row = group[0]
         if tie_tolerance is not None and len(group) > 1:
             row = symmetry_first(group, [point_group_order(r.toatoms()) for r in group], tie_tolerance,
-                                 energy=lambda r: r.energy_per_atom)[0]
+                                 energy=ranking_energy)[0]
         out.append(_candidate(row, len(group)))
     for rank, c in enumerate(out, 1):
         c.rank = c.rank_primary = rank

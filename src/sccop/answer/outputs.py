@@ -1,5 +1,13 @@
-"""What a run writes for people: DIR/summary.csv (one line per candidate) and DIR/best (a CIF and a
-POSCAR of each), from the ranked candidates (sccop.answer.ranking)."""
+"""What a run writes for people, from the ranked candidates (sccop.answer.ranking):
+
+- DIR/summary.csv: one line per candidate. `energy_per_atom` is E/N and, under pressure,
+  `enthalpy_per_atom` is (E + PV)/N; `above_best` is in what the search ranks (the enthalpy under
+  pressure, else the energy), eV/atom.
+- DIR/best: per candidate its symmetrised conventional cell as a CIF with space group and Wyckoff sites
+  (NN_FORMULA_GROUP.cif) and its standard primitive cell (NN_FORMULA_GROUP.POSCAR).
+- DIR/results.extxyz: every relaxed structure of the run (relaxations, symmetrised versions, re-ranked
+  ones) with its uid, stage, energies and space group.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +19,36 @@ from sccop.answer.candidates import Candidate
 from sccop.answer.ranking import ranked, rerank_name
 from sccop.config import RunConfig
 from sccop.errors import SccopInputError
-from sccop.symmetry.analysis import spacegroup_and_symbol, to_structure
+from sccop.symmetry.analysis import primitive_cell, spacegroup_and_symbol, symmetrized_cif, to_structure
 
 SUMMARY_FIELDS = [
-    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "above_best", "round", "calls", "relaxed",
-    "uid", "relaxed_spacegroup", "relaxed_energy_per_atom", "symmetrized", "copies", "primary_rank", "rerank_backend",
-    "rerank_energy_per_atom", "rerank_above_best", "rerank_spacegroup", "rerank_reason",
+    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "enthalpy_per_atom", "above_best", "round",
+    "calls", "relaxed", "uid", "relaxed_spacegroup", "relaxed_energy_per_atom", "symmetrized", "copies", "primary_rank",
+    "rerank_backend", "rerank_energy_per_atom", "rerank_enthalpy_per_atom", "rerank_above_best", "rerank_spacegroup",
+    "rerank_reason",
 ]
+RESULT_KEYS = ("uid", "stage", "parent", "round", "calls", "spacegroup", "energy_per_atom", "enthalpy_per_atom",
+               "backend", "converged", "steps")
 
 
 def reported_atoms(store, c: Candidate):
     """The structure a candidate is reported as: as the re-ranking backend relaxed it, when it did."""
     return store.get(c.rerank_uid).toatoms() if c.rerank_energy is not None else c.atoms
+
+
+def reduced_formula(atoms) -> str:
+    """pymatgen's reduced formula (NaCl, not Na4Cl4), as files and tables name a structure."""
+    return to_structure(atoms).composition.reduced_formula
+
+
+def _per_atom(row) -> tuple[float | None, float | None]:
+    """(E/N, (E + PV)/N or None) of a stored call."""
+    enthalpy = row.get("enthalpy_per_atom")
+    return row.get("energy_per_atom"), enthalpy
+
+
+def _round(value):
+    return None if value is None else round(float(value), 6)
 
 
 def summary_lines(store, candidates: list[Candidate], rerank: str | None = None) -> list[dict]:
@@ -33,26 +59,24 @@ def summary_lines(store, candidates: list[Candidate], rerank: str | None = None)
     for c in candidates:
         atoms = reported_atoms(store, c)
         number, symbol = spacegroup_and_symbol(atoms)
+        energy, enthalpy = _per_atom(store.get(c.uid))
         line = {
-            "rank": c.rank, "formula": reduced_formula(atoms),
-            "spacegroup_symbol": symbol, "spacegroup": number,
-            "energy_per_atom": round(c.energy, 6), "above_best": round(c.energy - best, 6),
-            "round": c.round, "calls": c.calls, "relaxed": c.relaxed, "uid": c.uid,
-            "relaxed_spacegroup": c.raw_spacegroup, "relaxed_energy_per_atom": round(c.raw_energy, 6),
-            "symmetrized": c.symmetrized, "copies": c.copies, "primary_rank": c.rank_primary,
+            "rank": c.rank, "formula": reduced_formula(atoms), "spacegroup_symbol": symbol, "spacegroup": number,
+            "energy_per_atom": _round(energy), "enthalpy_per_atom": _round(enthalpy),
+            "above_best": round(c.energy - best, 6), "round": c.round, "calls": c.calls, "relaxed": c.relaxed,
+            "uid": c.uid, "relaxed_spacegroup": c.raw_spacegroup,
+            "relaxed_energy_per_atom": _round(_per_atom(store.get(c.source))[0]), "symmetrized": c.symmetrized,
+            "copies": c.copies, "primary_rank": c.rank_primary,
         }
         if c.rerank_uid is not None:
             line.update({"rerank_backend": rerank, "rerank_reason": c.rerank_reason})
         if c.rerank_energy is not None:
-            line.update({"rerank_energy_per_atom": round(c.rerank_energy, 6),
-                         "rerank_above_best": round(c.rerank_energy - best_rerank, 6), "rerank_spacegroup": c.rerank_spacegroup})
+            energy, enthalpy = _per_atom(store.get(c.rerank_uid))
+            line.update({"rerank_energy_per_atom": _round(energy), "rerank_enthalpy_per_atom": _round(enthalpy),
+                         "rerank_above_best": round(c.rerank_energy - best_rerank, 6),
+                         "rerank_spacegroup": c.rerank_spacegroup})
         lines.append(line)
     return lines
-
-
-def reduced_formula(atoms) -> str:
-    """pymatgen's reduced formula (NaCl, not Na4Cl4), as files and tables name a structure."""
-    return to_structure(atoms).composition.reduced_formula
 
 
 def structure_name(line: dict) -> str:
@@ -60,9 +84,21 @@ def structure_name(line: dict) -> str:
     return f"{int(line['rank']):02d}_{line['formula']}_{line['spacegroup']}"
 
 
+def relaxed_structures(store) -> list:
+    """Every ok relaxation, symmetrised version and re-ranked structure, in the order they were made, with
+    RESULT_KEYS in their info."""
+    out = []
+    for stage in ("relax", "refine", "rerank"):
+        for row in store.rows(stage=stage, status="ok"):
+            atoms = row.toatoms()
+            atoms.info.update({k: row.get(k) for k in RESULT_KEYS if row.get(k) is not None})
+            out.append((row.id, atoms))
+    return [atoms for _, atoms in sorted(out, key=lambda item: item[0])]
+
+
 def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Candidate] | None = None) -> list[dict]:
-    """DIR/best and DIR/summary.csv for the `search.top` best candidates (default: `ranked`); returns the
-    summary lines."""
+    """DIR/best, DIR/summary.csv and DIR/results.extxyz for the `search.top` best candidates (default:
+    `ranked`); returns the summary lines."""
     from ase.io import write
 
     from sccop.calls.rundir import atomic, write_text
@@ -78,10 +114,9 @@ def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Ca
     for c, line in zip(candidates, lines):
         atoms = reported_atoms(store, c)
         name = structure_name(line)
-        with atomic(best_dir / f"{name}.cif") as path:
-            write(path, atoms, format="cif")
+        write_text(best_dir / f"{name}.cif", symmetrized_cif(atoms))
         with atomic(best_dir / f"{name}.POSCAR") as path:
-            write(path, atoms, format="vasp", direct=True)
+            write(path, primitive_cell(atoms), format="vasp", direct=True)
         names |= {f"{name}.cif", f"{name}.POSCAR"}
     for old in best_dir.iterdir():  # the files of an earlier answer
         if old.is_file() and old.name not in names:
@@ -91,7 +126,12 @@ def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Ca
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in line.items()} for line in lines)
     write_text(out / "summary.csv", buffer.getvalue())
+    structures = relaxed_structures(store)
+    if structures:
+        with atomic(out / "results.extxyz") as path:
+            write(path, structures, format="extxyz")
     return lines
 
 
-__all__ = ["SUMMARY_FIELDS", "summary_lines", "write_outputs", "reported_atoms", "structure_name"]
+__all__ = ["SUMMARY_FIELDS", "summary_lines", "write_outputs", "reported_atoms", "structure_name", "reduced_formula",
+           "relaxed_structures"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sccop.answer.candidates import Candidate, by_symmetry, label_candidates, raw_candidates
-from sccop.calls.rows import refine_uid, rerank_uid, row_spacegroup
+from sccop.calls.rows import ranking_energy, refine_uid, rerank_uid, row_spacegroup
 from sccop.config import BackendConfig, RefineConfig, RunConfig
 from sccop.symmetry.analysis import merge_duplicates, point_group_order, to_structure
 
@@ -83,11 +83,11 @@ def _symmetrised(store, c: Candidate, cfg: RefineConfig) -> None:
             if row.get("status") == "ok":
                 atoms = row.toatoms()
                 rows[uid] = (row, atoms)
-                versions.append((uid, row.energy_per_atom, point_group_order(atoms)))
+                versions.append((uid, ranking_energy(row), point_group_order(atoms)))
     chosen = choose_version(c.raw_energy, raw_order, versions, cfg.energy_tolerance)
     if chosen is not None:
         row, atoms = rows[chosen]
-        c.uid, c.atoms, c.energy, c.symmetrized = chosen, atoms, row.energy_per_atom, True
+        c.uid, c.atoms, c.energy, c.symmetrized = chosen, atoms, ranking_energy(row), True
         c.spacegroup = row_spacegroup(row, atoms)
 
 
@@ -99,7 +99,7 @@ def _reranked(store, candidates: list[Candidate], config: RunConfig) -> list[Can
             row = store.get(uid)
             c.rerank_uid = uid
             if row.get("status") == "ok":
-                c.rerank_energy = row.energy_per_atom
+                c.rerank_energy = ranking_energy(row)
                 c.rerank_spacegroup = row_spacegroup(row)
             else:
                 c.rerank_reason = row.get("reason")

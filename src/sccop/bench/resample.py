@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sccop.calls.rows import evaluations, row_spacegroup
+from sccop.calls.rows import evaluations, ranking_energy, row_spacegroup
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def read_pool(db_path: str | Path) -> list[Relaxation]:
     pool = []
     for r in sorted(connect(db_path).select(backend_call=1, stage="relax"), key=lambda r: r.calls):
         ok = r.get("status") == "ok"
-        pool.append(Relaxation(energy=float(r.energy_per_atom) if ok else None,
+        pool.append(Relaxation(energy=float(ranking_energy(r)) if ok else None,
                                group=row_spacegroup(r) if ok else None, evaluations=evaluations(r)))
     return pool
 

@@ -19,7 +19,7 @@ from sccop.answer.ranking import AS_RELAXED, ranked, rerank_name
 from sccop.answer.refine import refine
 from sccop.bench.settings import refine_key
 from sccop.bench.table import BenchRow
-from sccop.calls.rows import evaluations, rerank_prefix, row_spacegroup
+from sccop.calls.rows import evaluations, ranking_energy, rerank_prefix, row_spacegroup
 from sccop.calls.store import YEAR_MINUTES, Store
 from sccop.config import RunConfig
 from sccop.relaxation import describe_error
@@ -55,8 +55,8 @@ def best_by_evaluations(rows, groups: dict) -> str:
     steps, best, out = 0, None, []
     for r in sorted(rows, key=lambda r: r.calls):
         steps += evaluations(r)
-        if r.id in groups and (best is None or r.energy_per_atom < best):
-            best = r.energy_per_atom
+        if r.id in groups and (best is None or ranking_energy(r) < best):
+            best = ranking_energy(r)
             out.append(f"{steps}:{groups[r.id]}")
     return " ".join(out)
 

@@ -20,7 +20,7 @@ from ase import Atoms
 
 from sccop.calls.execution import InProcess
 from sccop.calls.fingerprint import fingerprint, geometry
-from sccop.calls.rows import RELAXATION, SINGLE_POINT, evaluations
+from sccop.calls.rows import RELAXATION, SINGLE_POINT, evaluations, ranking_energy
 from sccop.config import BackendConfig, RelaxConfig
 from sccop.relaxation import EnergyResult, describe_error, enthalpy_per_atom, relax_many, single_points
 from sccop.symmetry.analysis import spacegroup
@@ -65,9 +65,6 @@ class Outcome:
     stopped: bool = False
 
 
-def _energy(row) -> float | None:
-    """A stored call's energy per atom; None when it failed."""
-    return row.get("energy_per_atom") if row.get("status") == "ok" else None
 
 
 def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> list[EnergyResult]:
@@ -91,7 +88,7 @@ class Ledger:
         self.calls = store.count(backend_call=1)
 
     def stored_energy(self, uid: str) -> float | None:
-        return _energy(self.store.get(uid))
+        return ranking_energy(self.store.get(uid))
 
     def run(self, spec: CallSpec, items: list[CallItem], *, limit: int | None = None, stop=None,
             desc: str = "") -> Outcome:
@@ -103,7 +100,7 @@ class Ledger:
         todo = []
         for item in items:
             if item.uid in self.store:
-                outcome.energies[item.uid] = _energy(self.store.check_same(item.uid, item.atoms))
+                outcome.energies[item.uid] = ranking_energy(self.store.check_same(item.uid, item.atoms))
             else:
                 todo.append(item)
         if limit is not None and len(todo) > limit:
@@ -121,7 +118,7 @@ class Ledger:
                 rows = [self._row(spec, item, result) for item, result in zip(part, results)]
                 self.store.put_many(rows)
                 for (uid, _, _, values), result in zip(rows, results):
-                    results_of[uid] = values["energy_per_atom"]
+                    results_of[uid] = ranking_energy(values)
                     outcome.evaluations += evaluations(values)
                 if self.clock is not None:
                     self.store.update_metadata(seconds=self.clock.seconds())
@@ -139,10 +136,12 @@ class Ledger:
         return outcome
 
     def _row(self, spec: CallSpec, item: CallItem, result: EnergyResult) -> tuple:
-        energy = enthalpy_per_atom(result, spec.relax.pressure)
+        enthalpy = enthalpy_per_atom(result, spec.relax.pressure)
         values = {
             **item.values, "stage": spec.stage, "status": result.status, "reason": result.reason,
-            "energy_per_atom": energy, "backend": spec.backend.name, "converged": bool(result.converged),
+            "energy_per_atom": result.energy_per_atom if result.ok else None,
+            "enthalpy_per_atom": enthalpy if result.ok and enthalpy != result.energy_per_atom else None,
+            "backend": spec.backend.name, "converged": bool(result.converged),
             "steps": int(result.steps), "seconds": round(float(result.seconds), 3), "fingerprint": fingerprint(item.atoms),
         }
         if spec.counted:

@@ -12,7 +12,9 @@ Every row has a deterministic uid:
     random/7                     random search's relaxation of its structure 7
 and `fingerprint`, the hash of the structure that defines it (sccop.calls.fingerprint).
 A backend call's row also has stage (label, relax, refine, rerank), status (ok / failed) and reason,
-energy_per_atom (eV/atom, enthalpy per atom under pressure), backend, converged, steps, seconds, and
+energy_per_atom (E/N, eV/atom) and, under pressure, enthalpy_per_atom ((E + PV)/N, what the search ranks;
+folders written before 0.2 kept the enthalpy in energy_per_atom: `ranking_energy` reads both), backend,
+converged, steps, seconds, and
 either backend_call = 1 with `calls` (the run's calls so far) and `minutes` (the run's clock) for the
 calls a budget counts, or refine_call = 1 for those made after the search (refinement, re-ranking).
 A relaxation's row keeps its input in data["input"] and its result's space group in `spacegroup`.
@@ -66,6 +68,15 @@ def random_index(uid: str) -> int:
     return int(uid.split("/")[1])
 
 
+def ranking_energy(row) -> float | None:
+    """What a search ranks a stored call by (eV/atom): its enthalpy per atom under pressure, else its energy
+    per atom; None for a failed call."""
+    if row.get("status") != "ok":
+        return None
+    value = row.get("enthalpy_per_atom")
+    return row.get("energy_per_atom") if value is None else value
+
+
 def evaluations(row) -> int:
     """Energy-and-force evaluations of one backend call (a row or its values): a single point is one, a
     relaxation its optimizer steps plus one."""
@@ -114,5 +125,5 @@ def structure_row(uid: str, structure, **values) -> tuple:
 
 
 __all__ = ["SINGLE_POINT", "RELAXATION", "sample_uid", "seed_uid", "anneal_uid", "label_uid", "relax_uid", "refine_uid",
-           "rerank_uid", "rerank_prefix", "random_uid", "random_index", "evaluations", "row_spacegroup", "symmetric_data",
+           "rerank_uid", "rerank_prefix", "random_uid", "random_index", "ranking_energy", "evaluations", "row_spacegroup", "symmetric_data",
            "from_symmetric_data", "structure_row"]

@@ -134,6 +134,28 @@ def write_settings(config: RunConfig, out: Path) -> None:
     write_text(path, text)
 
 
+@contextmanager
+def run_log(folder: Path):
+    """Append the run's INFO log (every module's, logger "sccop") to DIR/sccop.log while the block runs; a
+    resumed run adds to it. The console keeps whatever level it had."""
+    import logging
+
+    logger = logging.getLogger("sccop")
+    handler = logging.FileHandler(folder / "sccop.log", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    old_level = logger.level
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        handler.close()
+
+
 def program_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -158,4 +180,4 @@ class Clock:
 
 
 __all__ = ["exclusive", "refuse_links", "atomic", "write_text", "load_config", "check_settings", "write_settings",
-           "program_version", "Clock"]
+           "run_log", "program_version", "Clock"]

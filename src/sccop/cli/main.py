@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "report": "sccop.cli.report",
     "phonons": "sccop.cli.phonons",
     "bench": "sccop.cli.bench",
+    "config": "sccop.cli.config",
 }
 
 
@@ -42,11 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)  # DIR/sccop.log keeps INFO
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[console])
     try:
         return int(args.run(args) or 0)
     except SccopInputError as exc:
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"sccop: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        return 0
     except OSError as exc:  # the file system refused: a path the user gave
         if args.traceback:
             raise

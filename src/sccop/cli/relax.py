@@ -1,8 +1,9 @@
 """Relax structures with an energy backend (CHGNet by default) and write the results.
 
 Input and output: CIF, POSCAR, extxyz or an ASE database (.db), anything ASE reads or writes. Every
-structure comes out, relaxed or not: info keys `status` (ok/failed), `reason` (failures only), `energy`,
-`energy_per_atom`, `converged`, `steps`, `seconds`. A failure never stops the run.
+structure comes out, relaxed or not: info keys `status` (ok/failed), `reason` (failures only), `energy`
+(eV) and `energy_per_atom` (E/N), under pressure `enthalpy` (E + PV) and `enthalpy_per_atom`,
+`converged`, `steps`, `seconds`. A failure never stops the run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fmax", type=float, default=0.05, help="force convergence in eV/A (default 0.05)")
     p.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
     p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
-    p.add_argument("--optimizer", default="fire", choices=("fire", "bfgs"))
+    p.add_argument("--optimizer", default="fire", choices=("fire", "bfgs"),
+                   help="ASE optimizer on the cell filter: fire (default) or bfgs")
     p.add_argument("--fix-symmetry", action="store_true", help="keep the starting symmetry (ASE FixSymmetry)")
     p.add_argument("--rattle", type=float, default=0.0,
                    help="displace atoms randomly by this many Angstrom (std) before relaxing (default 0)")
@@ -86,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
             atoms.info["reason"] = result.reason
         if result.energy is not None:
             atoms.info.update(energy=float(result.energy), energy_per_atom=float(result.energy_per_atom))
-        atoms.info.update({k: float(v) for k, v in result.info.items()})
+        if "enthalpy" in result.info:  # under pressure: (E + PV), in total and per atom
+            atoms.info.update(enthalpy=float(result.info["enthalpy"]),
+                              enthalpy_per_atom=float(result.info["enthalpy"]) / len(atoms))
         out.append(atoms)
     write_structures(out, out_path)
     n_ok = sum(r.ok for r in results)

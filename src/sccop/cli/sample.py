@@ -14,9 +14,11 @@ log = logging.getLogger("sccop.sample")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from sccop.config import DEFAULT_CELL
+
     p.add_argument("composition", help="chemical formula, e.g. Mg2SiO4, BC3, C")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--atoms", help="atoms per primitive cell, N or A-B (whole formula units only)")
+    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
     size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")
     p.add_argument("--count", type=int, default=10, help="number of structures (default 10)")
     p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")

@@ -14,45 +14,72 @@ HELP = "search for low-energy structures of a composition (sample, learn, anneal
 log = logging.getLogger("sccop.search")
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+# Settings a user changes often, as flags: (flag, section or None for the top level, field, type, help).
+# Every other setting goes in --config; `sccop config --show` lists them all with their descriptions.
+FLAGS = (
+    ("--dim", "sampler", "dim", int, "3 for crystals (default), 2 for layers"),
+    ("--symmetry-bias", "sampler", "symmetry_bias", float,
+     "draw groups by (point-group order)^B among those the cell fits; 0: uniformly (default 1)"),
+    ("--distance-factor", "sampler", "distance_factor", float, "f in the distance rule d_ij >= f (r_i + r_j) (default 0.7)"),
+    ("--thickness", "sampler", "thickness", float, "2D: puckering thickness of the layer in Angstrom (default 0)"),
+    ("--vacuum", "sampler", "vacuum", float, "2D: vacuum along c in Angstrom (default 15)"),
+    ("--pressure", "relax", "pressure", float, "external pressure in GPa: the search ranks by enthalpy (default 0)"),
+    ("--device", "backend", "device", str, "torch device of ML potentials: cpu (default) or cuda"),
+    ("--rounds", "search", "rounds", int, "most rounds (default 3)"),
+    ("--budget-calls", "search", "budget_calls", int, "stop after this many backend calls"),
+    ("--budget-minutes", "search", "budget_minutes", float, "stop after this many minutes"),
+    ("--rerank-model", "refine", "rerank_model", str, "model of the re-ranking backend, e.g. 7net-l3i5"),
+    ("--rerank-top", "refine", "rerank_top", int, "candidates re-ranked (default 10)"),
+    ("--seed", None, "seed", int, "random seed (default 0): the same seed and inputs give the same result"),
+    ("--workers", "execution", "workers", int, "run backend calls on a local Dask cluster of N worker processes"),
+)
+
+
+def add_settings(p: argparse.ArgumentParser) -> None:
+    """The options that make a search's settings (search and `config --show` share them)."""
+    from sccop.config import BACKEND_NAMES, DEFAULT_CELL
+
+    backends = ", ".join(b for b in BACKEND_NAMES if b != "ase")
     p.add_argument("composition", nargs="?", help="chemical formula, e.g. Mg2SiO4 (or give it in --config)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--atoms", help="atoms per primitive cell, N or A-B (default: up to 8 atoms' formula units)")
+    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
     size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")
     p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")
-    p.add_argument("--dim", type=int, choices=(2, 3), help="3 for crystals (default), 2 for layers")
-    p.add_argument("--pressure", type=float, help="external pressure in GPa (ranks by enthalpy)")
-    p.add_argument("--backend", help="energy backend: chgnet (default), sevennet, emt, espresso, vasp, gpaw")
-    p.add_argument("--rounds", type=int, help="most rounds (default 3)")
-    p.add_argument("--budget-calls", type=int, help="stop after this many backend calls")
-    p.add_argument("--budget-minutes", type=float, help="stop after this many minutes")
-    p.add_argument("--rerank", help="second backend that relaxes the final candidates and ranks them, e.g. sevennet")
-    p.add_argument("--rerank-model", help="model of the re-ranking backend, e.g. 7net-l3i5")
-    p.add_argument("--rerank-top", type=int, help="candidates re-ranked (default 10)")
+    p.add_argument("--backend", help=f"energy backend: {backends} (default chgnet)")
+    p.add_argument("--rerank", help=f"second backend that relaxes the final candidates and ranks them: {backends}")
     p.add_argument("--no-symmetrize", action="store_true",
                    help="report the relaxed structures as they are (no symmetrise-and-re-relax)")
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
-    p.add_argument("--workers", type=int, help="run backend calls on a local Dask cluster of N worker processes")
-    p.add_argument("--config", help="TOML file with any of the settings")
+    for flag, section, field, kind, text in FLAGS:
+        p.add_argument(flag, type=kind, dest=field if section is None else f"{section}__{field}", help=text)
+    p.add_argument("--config", help="TOML file with any of the settings (the options given here win)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_settings(p)
     p.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     p.add_argument("--force", action="store_true", help="resume DIR even though the settings changed")
     p.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
 
-def resolve(args: argparse.Namespace):
+def resolve(args: argparse.Namespace, need_composition: bool = True):
     """The RunConfig from --config and the command-line options (the options win)."""
     from sccop.backends import parse_backend
     from sccop.calls.rundir import load_config
-    from sccop.config import from_dict
+    from sccop.config import SECTIONS, from_dict
     from sccop.errors import SccopInputError
     from sccop.symmetry.groups import parse_groups
 
     data = load_config(args.config) if args.config else {}
-    for key in ("sampler", "backend", "relax", "search", "execution", "refine"):
-        data.setdefault(key, {})
+
+    def put(section: str, key: str, value) -> None:
+        table = data.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise SccopInputError(f"[{section}] must be a table of settings")
+        table[key] = value
+
     if args.composition:
         data["composition"] = args.composition
-    if not data.get("composition"):
+    if need_composition and not data.get("composition"):
         raise SccopInputError("give a composition, e.g. `sccop search NaCl --out runs/NaCl`")
     if args.atoms:
         data["atoms"] = args.atoms
@@ -60,31 +87,23 @@ def resolve(args: argparse.Namespace):
     if args.formula_units:
         data["formula_units"] = args.formula_units
         data.pop("atoms", None)
-    if args.dim:
-        data["sampler"]["dim"] = args.dim
-    dim = data["sampler"].get("dim", 3)
+    for flag, section, field, kind, text in FLAGS:
+        value = getattr(args, field if section is None else f"{section}__{field}")
+        if value is not None:
+            if section is None:
+                data[field] = value
+            else:
+                put(section, field, value)
     if args.spacegroups:
-        data["sampler"]["spacegroups"] = list(parse_groups(args.spacegroups, dim))
-    if args.pressure is not None:
-        data["relax"]["pressure"] = args.pressure
+        dim = data.get("sampler", {}).get("dim", 3) if isinstance(data.get("sampler"), dict) else 3
+        put("sampler", "spacegroups", list(parse_groups(args.spacegroups, dim)))
     if args.backend:
-        data["backend"]["name"] = parse_backend(args.backend).value
-    for option, key in (("rounds", "rounds"), ("budget_calls", "budget_calls"), ("budget_minutes", "budget_minutes")):
-        if getattr(args, option) is not None:
-            data["search"][key] = getattr(args, option)
-    if getattr(args, "rerank", None):
-        data["refine"]["rerank"] = parse_backend(args.rerank).value
-    for option in ("rerank_model", "rerank_top"):
-        if getattr(args, option, None) is not None:
-            data["refine"][option] = getattr(args, option)
-    if getattr(args, "no_symmetrize", False):
-        data["refine"]["symmetrize"] = False
-    if args.seed is not None:
-        data["seed"] = args.seed
-    if args.workers is not None:
-        if args.workers < 1:
-            raise SccopInputError(f"--workers must be at least 1, got {args.workers}")
-        data["execution"]["workers"] = args.workers
+        put("backend", "name", parse_backend(args.backend).value)
+    if args.rerank:
+        put("refine", "rerank", parse_backend(args.rerank).value)
+    if args.no_symmetrize:
+        put("refine", "symmetrize", False)
+    assert set(SECTIONS) >= {section for _, section, *_ in FLAGS if section}
     return from_dict(data)
 
 

@@ -24,6 +24,7 @@ first unfinished one and all after it run, reading back every call stored alread
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +33,8 @@ from sccop.answer.outputs import write_outputs
 from sccop.answer.refine import refine
 from sccop.calls.execution import make_executor
 from sccop.calls.ledger import CallSpec, Ledger
-from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, relax_uid
-from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, write_settings
+from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid
+from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, run_log, write_settings
 from sccop.calls.store import Store
 from sccop.config import RunConfig, to_dict
 from sccop.errors import SccopInputError
@@ -113,8 +114,7 @@ class Search:
         self.calculator = calculator
         self.rerank_calculator = rerank_calculator
         self.composition = parse_composition(config.composition)
-        self.formula_units = cell_sizes(self.composition, config.atoms, config.formula_units,
-                                        default_atoms=(1, max(8, self.composition.atoms_per_formula)))
+        self.formula_units = cell_sizes(self.composition, config.atoms, config.formula_units)
         if config.refine.rerank:
             from sccop.backends import parse_backend
 
@@ -136,16 +136,23 @@ class Search:
         with exclusive(self.out, "a search"):
             check_settings(self.config, self.out, self.force)
             write_settings(self.config, self.out)
-            store = Store(self.out / "sccop.db")
-            store.update_metadata(config=to_dict(self.config), version=program_version())
-            (self.out / "models").mkdir(exist_ok=True)
-            executor = make_executor(self.config.execution)
-            try:
-                walk = Walk(self, store, executor)
-                stopped, round_ = walk.run()
-                return walk.finish(stopped, round_)
-            finally:
-                executor.close()
+            with run_log(self.out):
+                return self._run()
+
+    def _run(self) -> SearchResult:
+        log.info("sccop %s: %s (reduced formula %s), %s formula unit(s) per cell, backend %s, seed %d",
+                 program_version(), self.config.composition, self.composition.formula,
+                 ", ".join(map(str, self.formula_units)), self.config.backend.name, self.config.seed)
+        store = Store(self.out / "sccop.db")
+        store.update_metadata(config=to_dict(self.config), version=program_version())
+        (self.out / "models").mkdir(exist_ok=True)
+        executor = make_executor(self.config.execution)
+        try:
+            walk = Walk(self, store, executor)
+            stopped, round_ = walk.run()
+            return walk.finish(stopped, round_)
+        finally:
+            executor.close()
 
 
 class Walk:
@@ -207,11 +214,12 @@ class Walk:
         if record is not None:
             structures = {u: from_symmetric_data(self.store.get(u).data["symmetric"]) for u in record["uids"]}
         else:
+            start = time.perf_counter()
             structures = sample_pool(self.sampler, self.config, round_, self.progress)
             seeded, parents = seeded_samples(self.state, self.config, self.sampler, round_, self.rng(round_, "seed"))
             structures.update(seeded)
             self.store.put_many(pool_rows(structures, parents, round_))
-            self.cursor.finished(key, {"uids": list(structures)})
+            self.cursor.finished(key, {"uids": list(structures), "seconds": round(time.perf_counter() - start, 2)})
         self.state.add_structures(structures, pool=True)
 
     def label_phase(self, round_: int, iteration: int, picks: list[str]) -> str | None:
@@ -283,12 +291,14 @@ class Walk:
             annealed = {u: from_symmetric_data(self.store.get(u).data["symmetric"]) for u in record["annealed"]}
             self.state.add_structures(annealed)
             return list(record["picks"])
+        start = time.perf_counter()
         learned = learn(self.state, self.config, lambda stage: self.rng(round_, stage, iteration), round_, iteration,
                         self.progress)
         save_landscape(self.out / "landscape", round_, iteration, learned.landscape)
         self.store.put_many(learned.rows)
         self.state.add_structures(learned.annealed)
-        self.cursor.finished(key, {"annealed": list(learned.annealed), "picks": learned.picks})
+        self.cursor.finished(key, {"annealed": list(learned.annealed), "picks": learned.picks,
+                                   "seconds": round(time.perf_counter() - start, 2)})
         return learned.picks
 
     # ---- the walk ----------------------------------------------------------------------------------
@@ -340,13 +350,14 @@ class Walk:
             self.relax_phase(round_, None)
         self.state.history[round_:] = [self.state.best()]  # the stopped round's entry
         stopped = "time" if kind == "time" else "budget"
-        log.info("stopping: %s budget used (%d calls, %.1f min)", stopped, self.budget.calls, self.clock.minutes())
+        log.info("stopping: the %s budget is used (%d calls, %.1f min)", "time" if kind == "time" else "call",
+                 self.budget.calls, self.clock.minutes())
         return stopped, round_
 
     def finish(self, stopped: str, round_: int) -> SearchResult:
         """The answer: outputs of the relaxed structures, then refinement, re-ranking and outputs again."""
         self.store.update_metadata(seconds=self.clock.seconds())
-        relaxed = {row.uid: row.energy_per_atom for row in self.store.rows(stage="relax", status="ok")}
+        relaxed = {row.uid: ranking_energy(row) for row in self.store.rows(stage="relax", status="ok")}
         candidates = []
         write_outputs(self.store, self.out, self.config)  # the answer so far first: refinement may fail
         if relaxed:
