@@ -35,13 +35,16 @@ def read_reference(path: Path):
     return Structure.from_file(path)
 
 
-def answer_scores(row: BenchRow, structures: list, groups: list[int], energy: float | None, reference=None) -> dict:
-    """The scores of an answer (its top structures and their groups, best first)."""
+def answer_scores(row: BenchRow, structures: list, groups: list[int], best=None, reference=None) -> dict:
+    """The scores of an answer (its top structures and their groups, best first; `best`: the stored row of
+    its best structure, whose E/N and, under pressure, (E + PV)/N are reported)."""
     out = {
-        "best_energy_per_atom": None if energy is None else round(energy, 6), "best_spacegroup": groups[0],
+        "best_energy_per_atom": None if best is None else round(best.energy_per_atom, 6), "best_spacegroup": groups[0],
         "spacegroup_match": groups[0] == row.spacegroup, "top5_spacegroups": " ".join(map(str, groups)),
         "top5_spacegroup_match": row.spacegroup in groups,
     }
+    if best is not None and best.get("enthalpy_per_atom") is not None:
+        out["best_enthalpy_per_atom"] = round(best.enthalpy_per_atom, 6)
     if reference is not None:
         match = matcher()
         fits = [bool(match.fit(to_structure(a), reference)) for a in structures]
@@ -99,7 +102,7 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = TOP) 
 
     final = answer[0].spacegroup
     out = {"status": "ok", "reason": "",
-           **answer_scores(row, [], [c.spacegroup for c in answer], answer[0].energy),
+           **answer_scores(row, [], [c.spacegroup for c in answer], store.get(answer[0].uid)),
            "calls": len(rows), "failed_calls": len(failed), "minutes": round(max(elapsed(r) for r in rows), 2),
            "steps": int(sum(r.get("steps", 0) for r in rows))}
     out["calls_to_final_group"], out["minutes_to_final_group"] = first(lambda r: groups[r.id] == final)
@@ -162,8 +165,7 @@ def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: 
         if not candidates:
             continue
         best = candidates[0]
-        energy = best.rerank_energy if name == "reranked" else best.energy
-        scores = answer_scores(row, structures, groups, energy, ref)
+        scores = answer_scores(row, structures, groups, store.get(best.rerank_uid if name == "reranked" else best.uid), ref)
         scores["symmetrized"] = best.symmetrized
         out.update({f"{name}_{k}": v for k, v in scores.items()})
     if config.refine.rerank:

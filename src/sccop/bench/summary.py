@@ -13,14 +13,14 @@ from sccop.bench.scoring import group_within
 from sccop.bench.table import BenchRow
 
 RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
-    "status", "reason", "best_energy_per_atom",
+    "status", "reason", "best_energy_per_atom", "best_enthalpy_per_atom",
     "best_spacegroup", "spacegroup_match", "top5_spacegroups", "top5_spacegroup_match", "reference",
     "structure_match", "top5_structure_match", "calls", "failed_calls", "steps", "minutes", "calls_to_final_group",
     "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit",
     "evaluations", "budget_evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
     "top1_chance", "expected_calls_to_hit", "expected_evaluations_to_hit",  # random search only (sccop.resample)
 ]
-VARIANT_COLUMNS = ["best_energy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
+VARIANT_COLUMNS = ["best_energy_per_atom", "best_enthalpy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
                    "top5_spacegroup_match", "structure_match", "top5_structure_match"]
 RESULT_COLUMNS = (
     ["id", "formula", "nsites", "spacegroup", "category", "method"] + RAW_COLUMNS + ["wall_minutes"]
@@ -28,6 +28,12 @@ RESULT_COLUMNS = (
     + [f"reranked_{c}" for c in VARIANT_COLUMNS] + ["rerank_calls", "refine_wall_minutes", "refine_reason", "rerank_reason",
                                                     "refine_settings"]
 )
+
+
+def ranked_energy(result: dict) -> float | None:
+    """A result's best energy in what was ranked: the enthalpy per atom under pressure, else the energy."""
+    value = result.get("best_enthalpy_per_atom")
+    return result.get("best_energy_per_atom") if value is None else value
 
 
 def write_results(out: Path, table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> None:
@@ -179,7 +185,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         for r, a, b in pairs(table, results):
             if bool(a.get("spacegroup_match")) != bool(b.get("spacegroup_match")):
                 won["sccop" if a.get("spacegroup_match") else "random"].append(r.id)
-            ea, eb = a.get("best_energy_per_atom"), b.get("best_energy_per_atom")
+            ea, eb = ranked_energy(a), ranked_energy(b)
             if ea is not None and eb is not None and abs(ea - eb) > 0.001:
                 lower["sccop" if ea < eb else "random"].append(f"{r.id} ({abs(ea - eb) * 1000:.0f} meV/atom)")
         for m in ("sccop", "random"):
