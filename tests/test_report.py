@@ -43,7 +43,7 @@ def test_report_is_one_offline_page(tmp_path, small_config):
     assert f"{summary[0]['spacegroup_symbol']} ({summary[0]['spacegroup']})" in page  # symbols beside numbers
     assert "class='sortable'" in page and "time per stage" in page
     # A directory without a search gets a clear error.
-    with pytest.raises(SccopInputError, match="no sccop.db"):
+    with pytest.raises(SccopInputError, match="holds no search"):
         write_report(tmp_path / "empty")
 
 

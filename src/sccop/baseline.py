@@ -18,7 +18,7 @@ from pathlib import Path
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, evaluations, random_index, random_uid, ranking_energy
 from sccop.calls.rundir import Clock, exclusive
-from sccop.calls.store import Store
+from sccop.calls.store import open_store
 from sccop.config import RunConfig, config_changes, to_dict
 from sccop.errors import SccopInputError
 
@@ -66,7 +66,7 @@ def random_search(
         check_backend(config.backend, composition.elements)
     out = Path(out)
     with exclusive(out, "a random search"):
-        store = Store(out / "random.db")
+        store = open_store(out, config, "random.db")
         settings = {key: value for key, value in to_dict(config).items() if key in ("composition", "atoms", "formula_units",
                                                                                    "seed", "sampler", "backend", "relax")}
         old = store.metadata.get("settings")

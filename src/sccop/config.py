@@ -474,19 +474,66 @@ class ExecutionConfig(Section):
 
     workers: int = setting(1, "Local Dask worker processes (1: everything in this process).", allowed=integer(1, 1024))
     cluster: str = setting("local", "local, slurm or pbs (dask-jobqueue).", allowed=text(choices=CLUSTERS))
-    jobs: int = setting(1, "slurm/pbs: batch jobs to start, one Dask worker each.", allowed=integer(1, 10**4))
+    jobs: int = setting(1, "slurm/pbs: batch jobs to start.", allowed=integer(1, 10**4))
+    processes: int = setting(
+        1, "slurm/pbs: Dask worker processes per job (1: one worker per job, with all the job's cores).",
+        allowed=integer(1, 256),
+    )
     queue: str | None = setting(None, "slurm/pbs: queue or partition.", allowed=text(optional=True))
+    account: str | None = setting(None, "slurm/pbs: account (project) the jobs are charged to.", allowed=text(optional=True))
     cores: int = setting(1, "slurm/pbs: cores per job.", allowed=integer(1, 1024))
     memory: str = setting("4GB", "slurm/pbs: memory per job.", allowed=text(pattern=r"\d+(\.\d+)?\s*[KMGT]i?B", hint="4GB"))
     walltime: str = setting(
         "02:00:00", "slurm/pbs: wall time per job.",
         allowed=text(pattern=r"(\d+-)?\d{1,3}:\d\d(:\d\d)?", hint="02:00:00"),
     )
-    extra_directives: tuple[str, ...] = setting(
-        (), "slurm/pbs: extra #SBATCH/#PBS lines, e.g. ['--account=abc'].",
+    prologue: tuple[str, ...] = setting(
+        (), "slurm/pbs: shell lines run in the job script before the worker starts, e.g. "
+        "['module load gcc', 'source ~/venvs/sccop/bin/activate'].",
         allowed=texts(),
     )
+    python: str | None = setting(
+        None, "slurm/pbs: the Python the jobs start the worker with (default: the one running sccop).",
+        allowed=text(optional=True),
+    )
+    interface: str | None = setting(
+        None, "slurm/pbs: network interface the scheduler and workers talk over, e.g. ib0 (default: dask's choice).",
+        allowed=text(optional=True),
+    )
+    local_directory: str | None = setting(
+        None, "slurm/pbs: a node-local scratch folder for the workers' files, e.g. $TMPDIR.", allowed=text(optional=True)
+    )
+    log_directory: str | None = setting(
+        None, "slurm/pbs: folder for the jobs' output and error files (default: the submitting folder).",
+        allowed=text(optional=True),
+    )
+    extra_directives: tuple[str, ...] = setting(
+        (), "slurm/pbs: extra #SBATCH/#PBS lines, e.g. ['--constraint=skylake'].",
+        allowed=texts(),
+    )
+    worker_timeout: float = setting(
+        600.0, "slurm/pbs: seconds to wait for the first worker before the run stops with the reason.",
+        allowed=number(1.0, 10**6),
+    )
     retries: int = setting(2, "Times a task is resubmitted when its worker dies.", allowed=integer(0, 100))
+
+
+@dataclass(frozen=True)
+class StoreConfig(Section):
+    """The run's database (sccop.calls.store): a SQLite file in DIR, or a shared PostgreSQL server."""
+
+    NAME = "store"
+
+    url: str | None = setting(
+        None, "Database URL: none for DIR/sccop.db (SQLite), or postgresql://user@host:port/database for a server "
+        "that several runs share (the password from PGPASSWORD or ~/.pgpass, never in this file).",
+        allowed=text(optional=True, pattern=r"postgresql://[^\s:@/]+(@[^\s/]+)?/[^\s/]+", hint="postgresql://me@host/runs"),
+    )
+    run: str | None = setting(
+        None, "On a shared server: this run's id, which every row carries so that no run reads another's "
+        "(default: the run folder's absolute path).",
+        allowed=text(optional=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -516,6 +563,7 @@ class RunConfig(Section):
     search: SearchConfig = setting(None, "The loop.", allowed=None)
     refine: RefineConfig = setting(None, "Final refinement and re-ranking.", allowed=None)
     execution: ExecutionConfig = setting(None, "Where backend calls run.", allowed=None)
+    store: StoreConfig = setting(None, "The run's database.", allowed=None)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -540,6 +588,7 @@ SECTIONS = {
     "search": SearchConfig,
     "refine": RefineConfig,
     "execution": ExecutionConfig,
+    "store": StoreConfig,
 }
 # Keys a resumed run may change: they decide when to stop or what is done after the search, not what
 # the search computes (refinement rows are named by tolerance and backend, so new settings add rows).

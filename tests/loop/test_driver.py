@@ -296,7 +296,14 @@ def test_dask_workers_give_the_same_result_and_survive_a_dead_worker(tmp_path, s
     assert (tmp_path / "died").exists()  # a worker did die mid-task
     assert result.calls == reference.calls
     assert result.best_energy == pytest.approx(reference.best_energy, abs=1e-9)
-    assert connect(tmp_path / "dask" / "sccop.db").count("status=failed") == 0  # its task was retried
+    db = connect(tmp_path / "dask" / "sccop.db")
+    assert db.count("status=failed") == 0  # its task was retried on a worker that lived
+    # Every result stored once: one row per uid, and the same rows as the run that had no worker killed.
+    uids = [row.uid for row in db.select()]
+    assert len(uids) == len(set(uids))
+    here = connect(tmp_path / "here" / "sccop.db")
+    assert sorted(uids) == sorted(row.uid for row in here.select())
+    assert db.count(backend_call=1) == here.count(backend_call=1) == reference.calls
 
 
 def test_building_a_search_writes_nothing_and_starts_no_cluster(tmp_path, small_config):

@@ -49,10 +49,12 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
     from sccop.bench.resample import expectation, read_pool
     from sccop.loop.driver import Search
 
+    from sccop.calls.store import open_store
+
     folder = out / "rows" / safe_name(row.id) / method
     rescoring = finished is not None and finished.get("status") == "ok"
     start = time.perf_counter()
-    db = folder / ("sccop.db" if method == "sccop" else "random.db")
+    name = "sccop.db" if method == "sccop" else "random.db"
     try:
         if method not in METHODS:
             raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
@@ -65,6 +67,7 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                     calls = minutes = None
                 random_search(config, folder, budget_calls=calls, budget_minutes=minutes,
                               budget_evaluations=evaluations, calculator=calculator, force=force)
+        db = open_store(folder, config, name)
         result = score(db, row, reference)
         if evaluations is not None:
             result["budget_evaluations"] = evaluations
@@ -76,7 +79,7 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
         result = {"status": "failed", "reason": reason}
     if result.get("status") == "ok":
         try:
-            result.update(score_refined(db, row, reference, config, calculator=calculator))
+            result.update(score_refined(open_store(folder, config, name), row, reference, config, calculator=calculator))
         except Exception as exc:  # noqa: BLE001 - the raw scores stand; the pair is refined again next time
             reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
             log.warning("refining %s on %s failed: %s", method, row.id, reason)

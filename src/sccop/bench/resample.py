@@ -40,10 +40,11 @@ class Relaxation:
 
 def read_pool(db_path: str | Path) -> list[Relaxation]:
     """The relaxations of a random search database, in the order the run made them."""
-    from ase.db import connect
+    from sccop.calls.store import Store
 
+    store = db_path if isinstance(db_path, Store) else Store(db_path)
     pool = []
-    for r in sorted(connect(db_path).select(backend_call=1, stage="relax"), key=lambda r: r.calls):
+    for r in sorted(store.rows(backend_call=1, stage="relax"), key=lambda r: r.calls):
         ok = r.get("status") == "ok"
         pool.append(Relaxation(energy=float(ranking_energy(r)) if ok else None,
                                group=row_spacegroup(r) if ok else None, evaluations=evaluations(r)))

@@ -76,9 +76,14 @@ def group_within(curve: str, spent: int) -> int | None:
     return group
 
 
-def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = TOP) -> dict:
-    """Scores of one method's database as relaxed, and its costs (see the module docstring)."""
-    store = Store(db_path)
+def _store(db) -> Store:
+    return db if isinstance(db, Store) else Store(db)
+
+
+def score(db, row: BenchRow, reference: Path | None, top: int = TOP) -> dict:
+    """Scores of one method's database (a Store, or the path of a SQLite file) as relaxed, and its costs
+    (see the module docstring)."""
+    store = _store(db)
     rows = store.rows(backend_call=1)
     failed = [r for r in rows if r.get("status") != "ok"]
     relaxed = sorted((r for r in rows if r.get("stage") == "relax" and r.get("status") == "ok"), key=lambda r: r.calls)
@@ -136,11 +141,11 @@ def score(db_path: Path, row: BenchRow, reference: Path | None, top: int = TOP) 
     return out
 
 
-def score_refined(db_path: Path, row: BenchRow, reference: Path | None, config: RunConfig, calculator=None,
+def score_refined(db, row: BenchRow, reference: Path | None, config: RunConfig, calculator=None,
                   top: int = TOP) -> dict:
     """Refine the method's answer (the calls not yet made) and score it twice: `refined_*` (symmetrised,
     ranked by the search's backend) and, with a re-ranking backend, `reranked_*`."""
-    store = Store(db_path)
+    store = _store(db)
     final = refine(store, config, calculator=calculator)  # ranked as `config` says: one variant's answer
     variants = {"refined": replace(config, refine=replace(config.refine, rerank=None))}
     if config.refine.rerank:

@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(scored as reranked_*; may be added to a finished bench, which then re-scores without searching again)")
     p.add_argument("--rerank-model", help="model of the re-ranking backend, e.g. 7net-l3i5")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--db", help="every row's database on one server: postgresql://user@host/database (default: "
+                   "each row folder's own SQLite file)")
     p.add_argument("--workers", type=int, default=1, help="row-method pairs run at once on a local Dask cluster")
     p.add_argument("--config", help="TOML file with base settings (sampler, backend, relax, search ...)")
     p.add_argument("--out", required=True, help="benchmark directory (an existing one is resumed)")
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         data.setdefault("backend", {})["name"] = parse_backend(args.backend).value
     if args.seed is not None:
         data["seed"] = args.seed
+    if args.db:
+        data.setdefault("store", {})["url"] = args.db
     if args.rerank:
         data.setdefault("refine", {})["rerank"] = parse_backend(args.rerank).value
     if args.rerank_model:

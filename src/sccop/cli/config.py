@@ -1,5 +1,6 @@
 """Print the resolved settings of a search: every section and field of --config and the options given,
-with each field's description and what it may hold, as TOML that `sccop search --config` reads."""
+with each field's description and what it may hold, as TOML that `sccop search --config` reads; or, with
+--job-script, the batch script that a SLURM/PBS [execution] submits for each job."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from sccop.cli.search import add_settings
 
     p.add_argument("--show", action="store_true", help="print the settings (the default action)")
+    p.add_argument("--job-script", action="store_true",
+                   help="print the batch script each SLURM/PBS job of [execution] is submitted with (submits nothing)")
     add_settings(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.job_script:
+        from sccop.calls.execution import job_script
+        from sccop.cli.search import resolve
+
+        print(job_script(resolve(args, need_composition=False).execution))
+        return 0
     print(settings_text(args))
     return 0
 

@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 
-from sccop.errors import SccopInputError
+from sccop.errors import SccopInputError, SccopRunError
 
 SUBCOMMANDS = {
     "sample": "sccop.cli.sample",
@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"sccop: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except SccopRunError as exc:
+        if args.traceback:
+            raise
+        print(f"sccop: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
         return 0
     except OSError as exc:  # the file system refused: a path the user gave

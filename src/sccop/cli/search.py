@@ -32,6 +32,10 @@ FLAGS = (
     ("--rerank-top", "refine", "rerank_top", int, "candidates re-ranked (default 10)"),
     ("--seed", None, "seed", int, "random seed (default 0): the same seed and inputs give the same result"),
     ("--workers", "execution", "workers", int, "run backend calls on a local Dask cluster of N worker processes"),
+    ("--execution", "execution", "cluster", str,
+     "where backend calls run: local (default), slurm or pbs (dask-jobqueue; the other [execution] settings in --config)"),
+    ("--db", "store", "url", str,
+     "the run's database: DIR/sccop.db (default) or postgresql://user@host/database, a server runs share"),
 )
 
 

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from sccop.answer.outputs import write_outputs
 from sccop.answer.refine import refine
-from sccop.calls.execution import make_executor
+from sccop.calls.execution import check_queue, make_executor
 from sccop.calls.ledger import CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid
 from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, run_log, write_settings
-from sccop.calls.store import Store
+from sccop.calls.store import Store, open_store
 from sccop.config import RunConfig, to_dict
 from sccop.errors import SccopInputError
 from sccop.loop.budget import Budget
@@ -129,6 +129,7 @@ class Search:
         from sccop.backends import check_backend
 
         check_backend(self.config.backend, self.composition.elements)  # before anything is written
+        check_queue(self.config.execution)
         if self.config.refine.rerank and self.rerank_calculator is None:
             from sccop.answer.ranking import rerank_backend
 
@@ -143,7 +144,7 @@ class Search:
         log.info("sccop %s: %s (reduced formula %s), %s formula unit(s) per cell, backend %s, seed %d",
                  program_version(), self.config.composition, self.composition.formula,
                  ", ".join(map(str, self.formula_units)), self.config.backend.name, self.config.seed)
-        store = Store(self.out / "sccop.db")
+        store = open_store(self.out, self.config)
         store.update_metadata(config=to_dict(self.config), version=program_version())
         (self.out / "models").mkdir(exist_ok=True)
         executor = make_executor(self.config.execution)

@@ -126,18 +126,23 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
     from sccop.answer.outputs import reported_atoms, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
-    from sccop.calls.rundir import refuse_links, write_text
-    from sccop.calls.store import Store
+    from sccop.calls.rundir import load_config, refuse_links, write_text
+    from sccop.calls.store import Store, open_store
     from sccop.config import from_dict, with_new_defaults
 
     out = Path(out)
-    if not (out / "sccop.db").exists():
-        raise SccopInputError(f"{out} holds no search (no sccop.db)")
+    if (out / "config.toml").exists():  # where the run's store is, and its settings
+        config = from_dict(with_new_defaults(load_config(out / "config.toml")))
+    elif (out / "sccop.db").exists():
+        config = None
+    else:
+        raise SccopInputError(f"{out} holds no search (no config.toml or sccop.db)")
     refuse_links(out)
-    store = Store(out / "sccop.db")
+    store = open_store(out, config) if config is not None else Store(out / "sccop.db")
     rows = list(store.rows())
     meta = store.metadata
-    config = from_dict(with_new_defaults(meta.get("config", {})))
+    if config is None:
+        config = from_dict(with_new_defaults(meta.get("config", {})))
     candidates = ranked(store, config, config.search.top)
     summary = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None)
     quantity = f"enthalpy at {config.relax.pressure:g} GPa" if config.relax.pressure else "energy"
