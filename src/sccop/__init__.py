@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "search": "sccop.loop.driver", "Search": "sccop.loop.driver", "SearchResult": "sccop.loop.driver",
-    "sample": "sccop.api", "relax": "sccop.api", "open_run": "sccop.api",
+    "sample": "sccop.api", "relax": "sccop.api", "open_run": "sccop.api", "predict_groups": "sccop.api",
     "refine": "sccop.answer.refine", "ranked": "sccop.answer.ranking", "Candidate": "sccop.answer.candidates",
     "random_search": "sccop.baseline", "Store": "sccop.calls.store", "EnergyResult": "sccop.relaxation",
 }

@@ -31,6 +31,18 @@ def sample(composition: str, count: int = 10, *, atoms: str | None = None, formu
     return [s.to_atoms(primitive=config.primitive, info={"seed": seed, "index": i}) for i, s in found]
 
 
+def predict_groups(composition: str, top: int = 10, *, atoms: str | None = None, formula_units: str | None = None):
+    """The shipped model's `top` most probable space groups for `composition` (sccop.prior.predict.GroupVote:
+    group, symbol, probability renormalised over the groups the cell fits, the model's own probability),
+    among the groups whose Wyckoff positions fit the cells of `atoms` / `formula_units`."""
+    from sccop.allowed import integer
+    from sccop.composition import cell_sizes, parse_composition
+    from sccop.prior.predict import predict_groups as ranked_groups
+
+    parsed = parse_composition(composition)
+    return ranked_groups(parsed, cell_sizes(parsed, atoms, formula_units), integer(1, 230).check(top, "top"))
+
+
 def relax(structures: Atoms | list[Atoms], backend: str | BackendConfig = "chgnet", *, calculator=None,
           config: RelaxConfig | None = None, progress=None) -> list:
     """Relax every structure (lockstep batches for ML potentials); one sccop.relaxation.EnergyResult each,

@@ -60,6 +60,7 @@ def random_search(
         raise SccopInputError("no composition given")
     composition = parse_composition(config.composition)
     sampler = Sampler(composition, cell_sizes(composition, config.atoms, config.formula_units), config.sampler)
+    log.info("random search: %s", sampler.prior_note)
     if calculator is None:
         from sccop.backends import check_backend
 

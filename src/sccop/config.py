@@ -13,6 +13,7 @@ BACKEND_NAMES = ("chgnet", "sevennet", "emt", "lj", "espresso", "vasp", "gpaw", 
 OPTIMIZERS = ("fire", "bfgs")
 CLUSTERS = ("local", "slurm", "pbs")
 WINDOW_RULES = ("span", "sccop", "dense", "regression")  # sccop.composition.volume_window
+GROUP_PRIORS = ("point_group", "model")  # sccop.sampling.sampler, sccop.prior
 LABEL_KINDS = ("single_point", "relaxation")
 # How big a cell is when neither atoms nor formula units are given: one rule, for sample and search
 # (sccop.composition.cell_sizes applies it).
@@ -87,6 +88,16 @@ class SamplerConfig(Section):
         "that fit the composition: 0 draws them uniformly (P1 as often as Fm-3m), 1 draws a group of order "
         "48 48 times as often as P1. See docs/benchmarks.md.",
         allowed=number(0.0, 10.0),
+    )
+    group_prior: str = setting(
+        "point_group", "How groups are weighted: point_group (by symmetry_bias alone) or model (mixed with the "
+        "shipped composition -> space-group model, sccop predict-groups; 3D only). See docs/benchmarks.md.",
+        allowed=text(choices=GROUP_PRIORS),
+    )
+    prior_weight: float = setting(
+        0.5, "With group_prior = model: share of the group draw that follows the model; the rest follows the "
+        "point-group weights, so every group that fits keeps a chance.",
+        allowed=number(0.0, 1.0),
     )
     uniform_share: float = setting(
         0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.",

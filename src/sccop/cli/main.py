@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "phonons": "sccop.cli.phonons",
     "bench": "sccop.cli.bench",
     "config": "sccop.cli.config",
+    "predict-groups": "sccop.cli.predict_groups",
 }
 
 

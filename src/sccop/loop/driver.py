@@ -144,6 +144,7 @@ class Search:
         log.info("sccop %s: %s (reduced formula %s), %s formula unit(s) per cell, backend %s, seed %d",
                  program_version(), self.config.composition, self.composition.formula,
                  ", ".join(map(str, self.formula_units)), self.config.backend.name, self.config.seed)
+        log.info("%s", self.sampler.prior_note)
         store = open_store(self.out, self.config)
         store.update_metadata(config=to_dict(self.config), version=program_version())
         (self.out / "models").mkdir(exist_ok=True)

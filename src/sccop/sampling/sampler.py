@@ -1,7 +1,8 @@
 """The symmetric structure sampler: composition -> many valid, diverse, symmetric structures.
 
 One attempt draws a group among those that fit the composition (weighted by its point-group order,
-see `SamplerConfig.symmetry_bias`), a cell size, one of the group's Wyckoff assignments, a lattice of
+see `SamplerConfig.symmetry_bias`, optionally mixed with the composition -> space-group model,
+`group_prior`), a cell size, one of the group's Wyckoff assignments, a lattice of
 the group's crystal system inside the volume window, then places the orbits on the group's
 asymmetric-unit grid. Structure i of a run with seed S uses its own generator seeded with (S, i), so
 it does not depend on how the others went.
@@ -81,9 +82,23 @@ class Sampler:
                 f"{composition.formula} with {formula_units} formula units fits no Wyckoff combination "
                 f"in the {len(groups)} allowed {kind}(s) ({detail})"
             )
-        # Probability of drawing each of `options`: (point-group order)^symmetry_bias, normalised.
+        # Probability of drawing each of `options`: (point-group order)^symmetry_bias, normalised; with the
+        # model prior, mixed with the model's probabilities renormalised over the groups that fit.
         weights = np.array([point_group_order(g) for g, _ in self.options], dtype=float) ** config.symmetry_bias
         self.group_probabilities = weights / weights.sum()
+        self.prior_note = f"group prior: point-group order^{config.symmetry_bias:g}"  # what a run logs
+        if config.group_prior == "model":
+            if config.dim != 3:
+                raise SccopInputError("[sampler] group_prior = 'model' predicts space groups: it needs dim = 3")
+            from sccop.prior.model import load_model
+
+            model = load_model().probabilities_over({el: float(n) for el, n in composition.counts},
+                                                    [g.number for g, _ in self.options])
+            w = config.prior_weight
+            self.group_probabilities = (1.0 - w) * self.group_probabilities + w * model
+            first = np.argsort(-model, kind="stable")[:5]
+            self.prior_note = (f"group prior: the composition -> space-group model, weight {w:g}; its first groups "
+                               + ", ".join(f"{self.options[k][0].number} ({model[k]:.2f})" for k in first))
 
     def _conventional_counts(self, group: GroupInfo, z: int) -> dict[str, int]:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
@@ -154,7 +169,7 @@ class Sampler:
         """A structure in a randomly drawn group and cell size; None after `max_attempts` failed attempts."""
         tries = 0
         probabilities = self.group_probabilities
-        uniform = self.config.symmetry_bias == 0
+        uniform = self.config.symmetry_bias == 0 and self.config.group_prior == "point_group"
         while tries < self.config.max_attempts:
             # Uniform draws keep the integer draw so that runs made before symmetry_bias existed
             # (which drew uniformly) sample the same structures.
