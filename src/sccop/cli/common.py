@@ -22,3 +22,12 @@ def checked(args, **options: Allowed) -> None:
 
 
 __all__ = ["output_path", "checked"]
+
+
+def add_cell_size(p) -> None:
+    """The cell-size options that search, sample and predict-groups share: --atoms or --formula-units."""
+    from sccop.config import DEFAULT_CELL
+
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
+    size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")

@@ -14,12 +14,10 @@ HELP = "rank the likely space groups of a composition (the shipped composition -
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from sccop.config import DEFAULT_CELL
+    from sccop.cli.common import add_cell_size
 
     p.add_argument("composition", help="chemical formula, e.g. NaCl, Mg2SiO4")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
-    size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")
+    add_cell_size(p)
     p.add_argument("--top", type=int, default=10, help="how many groups to list (default 10)")
 
 

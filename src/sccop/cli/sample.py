@@ -14,12 +14,10 @@ log = logging.getLogger("sccop.sample")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from sccop.config import DEFAULT_CELL
+    from sccop.cli.common import add_cell_size
 
     p.add_argument("composition", help="chemical formula, e.g. Mg2SiO4, BC3, C")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
-    size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")
+    add_cell_size(p)
     p.add_argument("--count", type=int, default=10, help="number of structures (default 10)")
     p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")
     p.add_argument("--dim", type=int, choices=(2, 3), default=3, help="3 for crystals, 2 for layers")

@@ -41,13 +41,12 @@ FLAGS = (
 
 def add_settings(p: argparse.ArgumentParser) -> None:
     """The options that make a search's settings (search and `config --show` share them)."""
-    from sccop.config import BACKEND_NAMES, DEFAULT_CELL
+    from sccop.cli.common import add_cell_size
+    from sccop.config import BACKEND_NAMES
 
     backends = ", ".join(b for b in BACKEND_NAMES if b != "ase")
     p.add_argument("composition", nargs="?", help="chemical formula, e.g. Mg2SiO4 (or give it in --config)")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--atoms", help=f"atoms per primitive cell, N or A-B (default: {DEFAULT_CELL})")
-    size.add_argument("--formula-units", help="formula units per primitive cell, N or A-B")
+    add_cell_size(p)
     p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")
     p.add_argument("--backend", help=f"energy backend: {backends} (default chgnet)")
     p.add_argument("--rerank", help=f"second backend that relaxes the final candidates and ranks them: {backends}")
