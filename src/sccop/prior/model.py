@@ -49,8 +49,7 @@ class GroupModel:
 
     def probabilities_over(self, counts: dict[str, float], groups: list[int]) -> np.ndarray:
         """The probabilities of `groups` (numbers 1-230) for one composition, renormalised to sum to 1."""
-        chosen = np.array([self.probabilities(counts)[g - 1] for g in groups], dtype=float)
-        return chosen / chosen.sum()
+        return renormalised(self.probabilities(counts), groups)
 
     def save(self, path: Path) -> None:
         arrays = {"mean": self.mean, "scale": self.scale}
@@ -60,6 +59,12 @@ class GroupModel:
         tmp = Path(path).with_suffix(".tmp.npz")
         np.savez_compressed(tmp, **arrays)
         tmp.replace(path)
+
+
+def renormalised(probabilities: np.ndarray, groups: list[int]) -> np.ndarray:
+    """The entries of `groups` (numbers 1-230) of a [230] probability vector, scaled to sum to 1."""
+    chosen = probabilities[np.asarray(groups, dtype=int) - 1].astype(float)
+    return chosen / chosen.sum()
 
 
 @lru_cache(maxsize=4)
@@ -74,4 +79,4 @@ def load_model(path: str | Path = MODEL_FILE) -> GroupModel:
     return GroupModel(arrays, json.loads(str(arrays.pop("info", "{}"))))
 
 
-__all__ = ["GroupModel", "load_model", "MODEL_FILE", "CREDIT"]
+__all__ = ["GroupModel", "load_model", "renormalised", "MODEL_FILE", "CREDIT"]

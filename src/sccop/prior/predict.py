@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sccop.composition import Composition
-from sccop.prior.model import load_model
+from sccop.prior.model import load_model, renormalised
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,8 @@ def predict_groups(composition: Composition, formula_units: list[int], top: int 
     sampler = Sampler(composition, formula_units, SamplerConfig())  # NoWyckoffCombinationError when none fits
     groups = [g.number for g, _ in sampler.options]
     symbols = {g.number: g.symbol for g, _ in sampler.options}
-    counts = {el: float(n) for el, n in composition.counts}
-    full = load_model().probabilities(counts)
-    share = load_model().probabilities_over(counts, groups)
+    full = load_model().probabilities({el: float(n) for el, n in composition.counts})
+    share = renormalised(full, groups)
     order = np.argsort(-share, kind="stable")[:top]
     return [GroupVote(groups[k], symbols[groups[k]], float(share[k]), float(full[groups[k] - 1])) for k in order]
 
