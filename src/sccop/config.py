@@ -548,6 +548,37 @@ class StoreConfig(Section):
 
 
 @dataclass(frozen=True)
+class OrderingConfig(Section):
+    """Ordering on a fixed lattice (sccop.ordering): the template, its sublattices, and the loop that orders
+    the composition's species and vacancies on them."""
+
+    NAME = "ordering"
+
+    template: str | None = setting(
+        None, "Structure file (CIF, POSCAR, extxyz) whose sites the composition is ordered on; none: a search over "
+        "space groups.", allowed=text(optional=True),
+    )
+    sites: str | None = setting(
+        None, "The sublattices: template species whose sites are ordered, e.g. \"Cu,In\", and optionally the species "
+        "each holds, e.g. \"Ga=Ga,Zn;N=N,O\" (default: every site, one sublattice).", allowed=text(optional=True),
+    )
+    supercell: str | None = setting(None, "Repeat of the template, e.g. 2x1x1 (or pick one by atoms).",
+                                    allowed=text(optional=True, pattern=r"\s*\d+\s*[xX*]\s*\d+\s*[xX*]\s*\d+\s*",
+                                                 hint="2x1x1"))
+    rounds: int = setting(5, "Rounds: label (random in round 0), train, anneal, select (SCCOP: 5).",
+                          allowed=integer(1, 10**4))
+    labels: int = setting(30, "Arrangements the backend labels per round (SCCOP: 30 single points).",
+                          allowed=integer(1, 10**5))
+    chains: int = setting(16, "Annealing chains per round (half from the lowest labels, half random).",
+                          allowed=integer(1, 10**4))
+    steps: int = setting(300, "Swap proposals per chain.", allowed=integer(0, 10**6))
+    t0: float = setting(0.02, "Starting temperature in predicted eV/atom (cooling by 0.99 a step).",
+                        allowed=number(0.0, 100.0, above=True))
+    kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
+                           allowed=number(0.0, 100.0))
+
+
+@dataclass(frozen=True)
 class RunConfig(Section):
     """Everything one `sccop search` run needs; written to DIR/config.toml."""
 
@@ -575,6 +606,7 @@ class RunConfig(Section):
     refine: RefineConfig = setting(None, "Final refinement and re-ranking.", allowed=None)
     execution: ExecutionConfig = setting(None, "Where backend calls run.", allowed=None)
     store: StoreConfig = setting(None, "The run's database.", allowed=None)
+    ordering: OrderingConfig = setting(None, "Ordering on a fixed lattice.", allowed=None)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -600,6 +632,7 @@ SECTIONS = {
     "refine": RefineConfig,
     "execution": ExecutionConfig,
     "store": StoreConfig,
+    "ordering": OrderingConfig,
 }
 # Keys a resumed run may change: they decide when to stop or what is done after the search, not what
 # the search computes (refinement rows are named by tolerance and backend, so new settings add rows).

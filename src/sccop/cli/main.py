@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "bench": "sccop.cli.bench",
     "config": "sccop.cli.config",
     "predict-groups": "sccop.cli.predict_groups",
+    "analyze": "sccop.cli.analyze",
 }
 
 

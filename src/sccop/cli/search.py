@@ -34,6 +34,11 @@ FLAGS = (
     ("--workers", "execution", "workers", int, "run backend calls on a local Dask cluster of N worker processes"),
     ("--execution", "execution", "cluster", str,
      "where backend calls run: local (default), slurm or pbs (dask-jobqueue; the other [execution] settings in --config)"),
+    ("--template", "ordering", "template", str,
+     "order the composition (Vac: a vacancy) on this structure's sites instead of searching space groups"),
+    ("--sites", "ordering", "sites", str,
+     "with --template: the template species whose sites are ordered, e.g. \"Cu,In\" or \"Ga=Ga,Zn;N=N,O\""),
+    ("--supercell", "ordering", "supercell", str, "with --template: repeat it, e.g. 2x1x1 (or give --atoms)"),
     ("--db", "store", "url", str,
      "the run's database: DIR/sccop.db (default) or postgresql://user@host/database, a server runs share"),
 )
@@ -54,6 +59,7 @@ def add_settings(p: argparse.ArgumentParser) -> None:
                    help="report the relaxed structures as they are (no symmetrise-and-re-relax)")
     for flag, section, field, kind, text in FLAGS:
         p.add_argument(flag, type=kind, dest=field if section is None else f"{section}__{field}", help=text)
+    p.add_argument("--fixed-cell", action="store_true", help="relax atoms only, the cell kept (e.g. on a template)")
     p.add_argument("--config", help="TOML file with any of the settings (the options given here win)")
 
 
@@ -106,6 +112,12 @@ def resolve(args: argparse.Namespace, need_composition: bool = True):
         put("refine", "rerank", parse_backend(args.rerank).value)
     if args.no_symmetrize:
         put("refine", "symmetrize", False)
+    if getattr(args, "fixed_cell", False):
+        put("relax", "relax_cell", False)
+    if isinstance(data.get("ordering"), dict) and data["ordering"].get("template"):
+        from pathlib import Path
+
+        data["ordering"]["template"] = str(Path(data["ordering"]["template"]).expanduser().absolute())
     assert set(SECTIONS) >= {section for _, section, *_ in FLAGS if section}
     return from_dict(data)
 
@@ -116,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     out = output_path(args.out)
     config = resolve(args)
+    if config.ordering.template:
+        return run_ordering(config, out, args)
     result = Search(config, out, force=args.force, progress=not args.quiet).run()
     if result.candidates:
         top = result.candidates[0]
@@ -134,5 +148,23 @@ def run(args: argparse.Namespace) -> int:
 
         why = f" (the reason: {result.failure})" if result.failure else ""
         print(f"sccop: error: no backend call succeeded{why}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_ordering(config, out, args) -> int:
+    from sccop.ordering.search import OrderingSearch
+
+    result = OrderingSearch(config, out, force=args.force, progress=not args.quiet).run()
+    space = f" of {result.distinct} distinct" if result.distinct is not None else ""
+    best = "no arrangement labelled" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"
+    if result.candidates:
+        best += f" (space group {result.candidates[0].spacegroup})"
+    print(f"ordered {config.composition}: {result.rounds} round(s), {result.calls} backend calls{space}, {best}, "
+          f"stopped on {result.stopped} -> {args.out}/summary.csv, {args.out}/best/")
+    if result.best_energy is None:
+        import sys
+
+        print("sccop: error: no backend call succeeded (see sccop.log)", file=sys.stderr)
         return 1
     return 0

@@ -21,7 +21,14 @@ from pathlib import Path
 from sccop.errors import SccopInputError
 from sccop.report.page import image, page, table, viewer
 from sccop.report.pictures import draw_structure, viewer_data
-from sccop.report.plots import group_label, plot_distributions, plot_landscape, plot_progress, plot_spacegroups
+from sccop.report.plots import (
+    group_label,
+    plot_coordination,
+    plot_distributions,
+    plot_landscape,
+    plot_progress,
+    plot_spacegroups,
+)
 
 
 def _phonon_section(out: Path) -> list[str]:
@@ -41,6 +48,26 @@ def _phonon_section(out: Path) -> list[str]:
         if plot is not None and plot.exists():
             parts.append(image(base64.b64encode(plot.read_bytes()).decode(), f"phonons of #{row['rank']}"))
     return parts
+
+
+def _coordination_section(out: Path) -> list[str]:
+    """The first-shell patterns of DIR/coordination.json (written by `sccop analyze`), when there are any."""
+    import json
+
+    path = out / "coordination.json"
+    if not path.exists():
+        return []
+    payload = json.loads(path.read_text())
+    rows = []
+    for s in payload["structures"]:
+        for name, n in sorted(s["patterns"].items(), key=lambda kv: -kv[1]):
+            k = s.get("k", {}).get(name)
+            rows.append([s["rank"], f"{s['energy_per_atom']:.4f}", name, n, "" if k is None else f"{k:g}"])
+    return [f"<h2>Coordination around {html.escape(str(payload['center']))}</h2>",
+            "<p>First shells (within 1 + {:g} of each centre's nearest distance; vacant template sites as Vac) and k, the "
+            "sum of the shell's oxidation states {}.</p>".format(payload.get("shell", 0.2), html.escape(str(payload.get("oxidation")))),
+            table(["rank", "energy (eV/atom)", "pattern", "centres", "k"], rows, sortable=True),
+            image(plot_coordination(payload), "coordination patterns")]
 
 
 def _training_seconds(out: Path) -> float:
@@ -205,6 +232,7 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     parts += ["<h2>Energy distributions per round</h2>", image(plot_distributions(rows, quantity), "energy distributions"),
               "<h2>Space groups sampled and found</h2>", image(plot_spacegroups(rows), "space groups")]
     parts += _phonon_section(out)
+    parts += _coordination_section(out)
     failed = [r for r in rows if r.get("backend_call") and r.get("status") != "ok"]
     if failed:
         reasons = Counter(str(r.get("reason", "?"))[:120] for r in failed)

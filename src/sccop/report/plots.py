@@ -190,3 +190,23 @@ def plot_spacegroups(rows: list, most: int = 20) -> str | None:
 
 __all__ = ["figure", "png", "energy_limits", "plot_progress", "latest_landscape", "plot_landscape", "plot_distributions",
            "group_label", "plot_spacegroups"]
+
+
+def plot_coordination(payload: dict) -> str | None:
+    """Centres per first-shell pattern (DIR/coordination.json, from `sccop analyze`), one bar group per structure."""
+    structures = payload.get("structures") or []
+    names = sorted({n for s in structures for n in s["patterns"]})
+    if not names:
+        return None
+    fig, (ax,) = figure(7.0, 3.5)
+    width = 0.8 / len(structures)
+    for k, s in enumerate(structures):
+        ax.bar(np.arange(len(names)) + k * width, [s["patterns"].get(n, 0) for n in names], width,
+               label=f"#{s['rank']}")
+    ks = {n: v for s in structures for n, v in s.get("k", {}).items()}
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2,
+                  [n + (f"\nk={ks[n]:g}" if ks.get(n) is not None else "") for n in names])
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel(f"{payload.get('center')} centres")
+    ax.legend(fontsize=8)
+    return png(fig)
