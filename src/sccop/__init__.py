@@ -8,7 +8,8 @@ The Python API (docs/api.md), imported on first use so that `import sccop` stays
 
 RunConfig and its sections configure everything; search / Search run the loop; sample draws symmetric
 structures; relax relaxes Atoms with a backend or a calculator; refine / ranked give a run's answer from
-its store; random_search is the baseline.
+its store; random_search is the baseline; order orders a composition (with Vac vacancies) on a template's
+sites; analyze gives the first-shell coordination patterns of a run's top structures.
 """
 
 from sccop.config import (
@@ -16,6 +17,7 @@ from sccop.config import (
     BackendConfig,
     ExecutionConfig,
     GraphConfig,
+    OrderingConfig,
     LandscapeConfig,
     ModelConfig,
     RefineConfig,
@@ -33,11 +35,13 @@ _LAZY = {
     "search": "sccop.loop.driver", "Search": "sccop.loop.driver", "SearchResult": "sccop.loop.driver",
     "sample": "sccop.api", "relax": "sccop.api", "open_run": "sccop.api", "predict_groups": "sccop.api",
     "refine": "sccop.answer.refine", "ranked": "sccop.answer.ranking", "Candidate": "sccop.answer.candidates",
+    "order": "sccop.ordering.search", "OrderingResult": "sccop.ordering.search", "analyze": "sccop.coordination",
     "random_search": "sccop.baseline", "Store": "sccop.calls.store", "EnergyResult": "sccop.relaxation",
 }
 
 __all__ = ["RunConfig", "SamplerConfig", "BackendConfig", "RelaxConfig", "GraphConfig", "ModelConfig", "TrainConfig",
-           "LandscapeConfig", "AnnealConfig", "SearchConfig", "RefineConfig", "ExecutionConfig", "SccopInputError",
+           "LandscapeConfig", "AnnealConfig", "SearchConfig", "RefineConfig", "ExecutionConfig", "OrderingConfig",
+           "SccopInputError",
            *_LAZY]
 
 

@@ -422,6 +422,11 @@ class SearchConfig(Section):
         allowed=integer(0, 1000),
     )
     seed_samples: int = setting(20, "Samples drawn on each seed structure's lattice.", allowed=integer(0, 10**4))
+    seeds: str | None = setting(
+        None, "A user's seed structures (a CIF/POSCAR/extxyz file, a folder of them, or an ASE database): labelled and "
+        "relaxed first, ranked with the rest, and their lattices and Wyckoff sets seed the sampler from round 0.",
+        allowed=text(optional=True),
+    )
     tolerance: float = setting(
         0.001, "Convergence: best energy changes below this (eV/atom) count as unchanged.",
         allowed=number(0.0, 10.0),

@@ -39,6 +39,8 @@ FLAGS = (
     ("--sites", "ordering", "sites", str,
      "with --template: the template species whose sites are ordered, e.g. \"Cu,In\" or \"Ga=Ga,Zn;N=N,O\""),
     ("--supercell", "ordering", "supercell", str, "with --template: repeat it, e.g. 2x1x1 (or give --atoms)"),
+    ("--seeds", "search", "seeds", str,
+     "seed structures (CIF/POSCAR/extxyz file, folder, or ASE database): labelled and relaxed first, they seed the sampler"),
     ("--db", "store", "url", str,
      "the run's database: DIR/sccop.db (default) or postgresql://user@host/database, a server runs share"),
 )
@@ -114,10 +116,11 @@ def resolve(args: argparse.Namespace, need_composition: bool = True):
         put("refine", "symmetrize", False)
     if getattr(args, "fixed_cell", False):
         put("relax", "relax_cell", False)
-    if isinstance(data.get("ordering"), dict) and data["ordering"].get("template"):
-        from pathlib import Path
+    from pathlib import Path
 
-        data["ordering"]["template"] = str(Path(data["ordering"]["template"]).expanduser().absolute())
+    for section, name in (("ordering", "template"), ("search", "seeds")):  # a resumed run finds them from anywhere
+        if isinstance(data.get(section), dict) and data[section].get(name):
+            data[section][name] = str(Path(data[section][name]).expanduser().absolute())
     assert set(SECTIONS) >= {section for _, section, *_ in FLAGS if section}
     return from_dict(data)
 

@@ -44,6 +44,7 @@ from sccop.loop.labels import initial_picks, label_calls, relax_calls, relax_pic
 from sccop.loop.learning import learn, save_landscape
 from sccop.loop.pool import pool_rows, sample_pool, seeded_samples
 from sccop.loop.randomness import stage_rng
+from sccop.loop.seeds import read_seeds, seed_uid
 from sccop.loop.state import SearchState
 from sccop.loop.training import load_ensemble, save_ensemble, train
 from sccop.relaxation import describe_error
@@ -123,6 +124,7 @@ class Search:
             raise SccopInputError(f"this search's energies come from an ASE calculator given from Python "
                                   f"({config.backend.calculator}); resume it from Python with that calculator")
         self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
+        self.seeds = read_seeds(config.search.seeds, self.composition) if config.search.seeds else []
 
     def run(self) -> SearchResult:
         """Run (or resume) the search; one process at a time in DIR."""
@@ -167,6 +169,7 @@ class Walk:
         self.calculator = search.calculator
         self.rerank_calculator = search.rerank_calculator
         self.sampler = search.sampler
+        self.seeds = search.seeds
         self.store = store
         self.clock = Clock(store.metadata.get("seconds", 0.0))
         self.ledger = Ledger(store, executor, chunk=self.config.search.chunk, clock=self.clock, progress=self.progress)
@@ -210,6 +213,34 @@ class Walk:
         return self.config.search.label_with == "relaxation"
 
     # ---- phases ------------------------------------------------------------------------------------
+    def seeds_phase(self) -> str | None:
+        """A user's seed structures: labelled, then relaxed, before round 0 samples (read back on resume; a
+        seed file changed since is refused by the ledger's structure check). Returns a budget stop, or None."""
+        from sccop.calls.ledger import CallItem
+        from sccop.calls.rows import label_uid
+
+        if not self.seeds:
+            return None
+        uids = [seed_uid(k) for k in range(len(self.seeds))]
+        self.store.put_many([(uid, atoms, {}, {"stage": "seed", "status": "ok", "round": 0, "source": name})
+                             for uid, (name, atoms) in zip(uids, self.seeds) if uid not in self.store])
+        labels = self.calls(SINGLE_POINT, [CallItem(label_uid(uid), atoms, {"round": 0, "iteration": 0, "parent": uid,
+                                                                            "seed": name})
+                                           for uid, (name, atoms) in zip(uids, self.seeds)], "seeds: labelling")
+        if budget_stop(labels, "labels"):
+            return budget_stop(labels, "labels")
+        atoms_of = dict(zip(uids, (atoms for _, atoms in self.seeds)))
+        ok = [u for u, e in labels.energies.items() if e is not None]
+        relaxed = self.calls(RELAXATION, [CallItem(relax_uid(u), atoms_of[u.removeprefix("label:")], {"round": 0, "parent": u})
+                                          for u in ok], "seeds: relaxing")
+        done = {u: e for u, e in relaxed.energies.items()}
+        self.state.add_relaxations(done, self.relaxed_structures(u for u, e in done.items() if e is not None))
+        self.state.user_seeds = [u for u, e in done.items() if e is not None]
+        log.info("seeds: %d read, %d labelled, %d relaxed (best %s eV/atom)", len(self.seeds), len(ok),
+                 len(self.state.user_seeds), "none" if not self.state.user_seeds else
+                 f"{min(done[u] for u in self.state.user_seeds):.4f}")
+        return budget_stop(relaxed, "budget")
+
     def pool_phase(self, round_: int) -> None:
         key = f"r{round_}/pool"
         record = self.cursor.restore(key)
@@ -315,6 +346,10 @@ class Walk:
             if round_ > 0 and self.budget.labels_spent(self.trained(round_, 0)):
                 return self.stop("labels", round_ - 1)  # the last round that ran: its best labels get the calls left
             state.round_relaxed = set()
+            if round_ == 0:
+                stop = self.seeds_phase()
+                if stop:
+                    return self.stop(stop, round_)
             self.pool_phase(round_)
             if round_ == 0:
                 stop = self.label_phase(0, 0, initial_picks(state, self.config, self.rng(0, "initial")))

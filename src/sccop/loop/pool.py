@@ -1,5 +1,5 @@
 """The pool the network scores: each round's samples, and samples on the lattices of the best
-relaxed structures so far (from round 1, 3D only)."""
+relaxed structures so far (from round 1, 3D only) and of a user's relaxed seeds (from round 0)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 
 from sccop.calls.rows import sample_uid, seed_uid, structure_row
 from sccop.config import RunConfig
+from sccop.loop.seeds import seed_assignment
 from sccop.loop.state import SearchState
 from sccop.symmetry.analysis import conventional_seed, merge_duplicates, to_structure
 
@@ -34,12 +35,17 @@ def seed_parents(state: SearchState, config: RunConfig) -> list[str]:
 
 def seeded_samples(state: SearchState, config: RunConfig, sampler, round_: int, rng: np.random.Generator) -> tuple[dict, dict]:
     """`seed_samples` structures on the symmetrised lattice of each seed parent whose group and cell size
-    the sampler allows: (uid -> SymmetricStructure, uid -> parent)."""
+    the sampler allows: (uid -> SymmetricStructure, uid -> parent). Parents: the relaxed user seeds in
+    round 0 (placed with their own Wyckoff assignment), the lowest relaxed structures later."""
     structures, parents = {}, {}
-    if round_ == 0 or not state.relaxed or config.sampler.dim != 3:
+    if not state.relaxed or config.sampler.dim != 3:
         return structures, parents
+    if round_ == 0:
+        chosen = [u for u in state.user_seeds if u in state.relaxed]  # a user's seeds only, from round 0
+    else:
+        chosen = seed_parents(state, config)
     allowed = {g.number: (g, zs) for g, zs in sampler.options}
-    for parent in seed_parents(state, config):
+    for parent in chosen:
         seed = conventional_seed(state.relaxed_atoms[parent], sampler.composition.atoms_per_formula)
         if seed is None or seed[0] not in allowed:
             continue
@@ -47,8 +53,11 @@ def seeded_samples(state: SearchState, config: RunConfig, sampler, round_: int, 
         group, zs = allowed[number]
         if z not in zs:
             continue
+        assignment = seed_assignment(state.relaxed_atoms[parent], group) if parent in state.user_seeds else None
         for k in range(config.search.seed_samples):
-            s = sampler.attempt(group, z, rng, lattice=lattice)
+            s = sampler.attempt(group, z, rng, lattice=lattice, assignment=assignment)
+            if s is None and assignment is not None:  # the seed's positions do not fit the sampler's grid
+                s = sampler.attempt(group, z, rng, lattice=lattice)
             if s is not None:
                 uid = seed_uid(round_, parent, k)
                 structures[uid], parents[uid] = s, parent

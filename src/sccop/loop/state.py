@@ -19,7 +19,8 @@ class SearchState:
     ones only), `label_source`: label uid -> the structure it labels; `relaxed`: relaxation uid -> energy
     per atom (ok ones), `relaxed_atoms` their relaxed structures, `relaxed_parents` the labels relaxed
     so far and `round_relaxed` those relaxed in the current round; `ensemble`: the last trained network;
-    `history`: the best relaxed energy at the end of each round."""
+    `history`: the best relaxed energy at the end of each round; `user_seeds`: the relaxations of a
+    user's seed structures (their labels train nothing: the network learns from sampled structures)."""
 
     structures: dict = field(default_factory=dict)
     pool: list[str] = field(default_factory=list)
@@ -31,6 +32,7 @@ class SearchState:
     round_relaxed: set[str] = field(default_factory=set)
     ensemble: object = None
     history: list[float | None] = field(default_factory=list)
+    user_seeds: list[str] = field(default_factory=list)  # relaxations of a user's seed structures
 
     def add_structures(self, structures: dict, pool: bool = False) -> None:
         """New structures (uid -> SymmetricStructure); `pool`: they join the pool, in this order."""

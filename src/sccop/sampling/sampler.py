@@ -124,16 +124,19 @@ class Sampler:
         stats: SamplerStats | None = None,
         *,
         lattice: np.ndarray | None = None,
+        assignment: tuple | None = None,
     ) -> SymmetricStructure | None:
         """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each.
 
         `lattice`: a conventional cell (rows, made by ASE's cellpar_to_cell) to place on instead of
-        drawing lattices, e.g. the symmetrised cell of a relaxed structure.
+        drawing lattices, e.g. the symmetrised cell of a relaxed structure. `assignment`: the Wyckoff
+        assignment to place ((element, position index), ...), e.g. a seed structure's, instead of drawing one.
         """
         cfg = self.config
         counts = self._conventional_counts(group, z)
         assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, fixed_capacity=self.fixed_capacity)
-        assignment = assignments[int(rng.integers(len(assignments)))]
+        if assignment is None:
+            assignment = assignments[int(rng.integers(len(assignments)))]
         index = {el: i for i, el in enumerate(self.elements)}
         slots = [(index[el], w) for el, w in assignment]
         window = self._window(group, z)

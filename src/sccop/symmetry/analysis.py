@@ -109,6 +109,22 @@ def conventional_seed(atoms: Atoms, atoms_per_formula: int):
     return sga.get_space_group_number(), z, cellpar_to_cell(cell_to_cellpar(conventional.lattice.matrix))
 
 
+def wyckoff_orbits(atoms: Atoms, symprec: float = REPORT_SYMPREC):
+    """(space group, [(element, Wyckoff label such as 4a), one per orbit]) of a structure's conventional
+    standard cell at `symprec`; None when spglib fails."""
+    from collections import Counter
+
+    try:
+        conventional = _analyzer(to_structure(atoms), symprec).get_conventional_standard_structure()
+        sga = _analyzer(conventional, 1e-3)
+        data = sga.get_symmetry_dataset()
+    except Exception:  # noqa: BLE001
+        return None
+    sizes = Counter(int(e) for e in data.equivalent_atoms)
+    orbits = [(conventional[i].specie.symbol, f"{sizes[i]}{data.wyckoffs[i]}") for i in sorted(sizes)]
+    return sga.get_space_group_number(), orbits
+
+
 def symmetrized_versions(atoms: Atoms, tolerances) -> list[tuple[float, int, Atoms]]:
     """(tolerance, space group, refined primitive structure) for each tolerance that finds a space group
     not found at a smaller one; the group at the smallest tolerance (the structure's own) is left out."""
@@ -161,6 +177,6 @@ def merge_duplicates(items: list, structure_of, match=None, limit: int | None = 
     return groups
 
 
-__all__ = ["REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
+__all__ = ["wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
            "point_group_order",
            "conventional_cell", "symmetrized_cif", "primitive_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]
