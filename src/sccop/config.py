@@ -704,6 +704,11 @@ def from_dict(data: dict) -> RunConfig:
 EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0}
 
 
+# Sections added after runs were made: an older folder's config lacks them, and they are filled in at their
+# defaults (other sections may be left out on purpose, e.g. by the bench).
+ADDED_SECTIONS = {"ordering"}
+
+
 def with_new_defaults(old: dict) -> dict:
     """A `to_dict` result written by an older version, with the settings added since filled in (so a
     run or bench made before a setting existed resumes as long as the new setting is left alone).
@@ -715,7 +720,9 @@ def with_new_defaults(old: dict) -> dict:
     defaults = to_dict(RunConfig())
     out = dict(old)
     for name, section in defaults.items():
-        if name in SECTIONS and isinstance(out.get(name), dict):
+        if name in ADDED_SECTIONS and name not in out:  # a section added since
+            out[name] = dict(section)
+        elif name in SECTIONS and isinstance(out.get(name), dict):
             earlier = {key: value for (sec, key), value in EARLIER_BEHAVIOUR.items() if sec == name}
             out[name] = {**section, **earlier, **out[name]}
     return out

@@ -182,6 +182,9 @@ def test_search_cli_orders_on_a_template_and_analyze_counts_shells(rocksalt, tmp
     for name, k in payload["structures"][0]["k"].items():  # 6 cation sites around each Cl: Na and Vac
         na = int(name.split("Na")[1].split("Vac")[0]) if "Na" in name else 0
         assert k == na and (name.endswith(f"Vac{6 - na}") or (na == 6 and "Vac" not in name))
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "Coordination around Cl" in page and "Na" in page
     assert main(["analyze", str(out), "--center", "Au"]) == 2
     assert "--center Au" in capsys.readouterr().err
 

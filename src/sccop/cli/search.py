@@ -119,7 +119,7 @@ def resolve(args: argparse.Namespace, need_composition: bool = True):
     from pathlib import Path
 
     for section, name in (("ordering", "template"), ("search", "seeds")):  # a resumed run finds them from anywhere
-        if isinstance(data.get(section), dict) and data[section].get(name):
+        if isinstance(data.get(section), dict) and isinstance(data[section].get(name), str) and data[section][name].strip():
             data[section][name] = str(Path(data[section][name]).expanduser().absolute())
     assert set(SECTIONS) >= {section for _, section, *_ in FLAGS if section}
     return from_dict(data)

@@ -243,11 +243,11 @@ class OrderingWalk:
                 self.labels[key(c)] = outcome.energies[uid]
         return outcome.complete
 
-    def relax(self) -> None:
+    def relax(self, round_: int) -> None:
         done = sorted((k for k, e in self.labels.items() if e is not None), key=lambda k: (self.labels[k], k))
         picks = done[: self.config.search.relax_top]
         items = [CallItem(relax_uid(label_uid(f"order/{k}")), to_atoms(self.template, from_key(k))[0],
-                          {"parent": label_uid(f"order/{k}"), "arrangement": k}) for k in picks]
+                          {"round": round_, "parent": label_uid(f"order/{k}"), "arrangement": k}) for k in picks]
         spec = CallSpec("relax", RELAXATION, self.config.backend, self.config.relax, calculator=self.calculator)
         self.ledger.run(spec, items, desc=f"relaxing ({self.config.backend.name})")
 
@@ -303,7 +303,7 @@ class OrderingWalk:
             if pool is not None and len(self.labels) >= len(pool):
                 stopped = "exhausted"
                 break
-        self.relax()
+        self.relax(round_)
         return self.finish(stopped, round_, history, None if pool is None else len(pool))
 
     def converged(self, history: list, expected: float) -> bool:
