@@ -82,4 +82,27 @@ def refine(store, config: RunConfig, *, ledger: Ledger | None = None, calculator
     return ranked(store, config, top)
 
 
-__all__ = ["refine", "check_available", "symmetrised_calls", "rerank_calls"]
+def write_answer(store, out, config: RunConfig, *, ledger: Ledger, calculator=None, rerank_calculator=None,
+                 progress: bool = False) -> list[Candidate]:
+    """A finished walk's answer: the outputs of the relaxed structures first (refinement may fail), then,
+    when anything relaxed, refinement and re-ranking and the outputs again. Returns the refined candidates
+    ([] when nothing relaxed, or when refinement failed: the relaxed answer then stands, and the log says why)."""
+    from sccop.answer.outputs import write_outputs
+    from sccop.relaxation import describe_error
+
+    write_outputs(store, out, config)
+    if not store.count(stage="relax", status="ok"):
+        return []
+    try:
+        candidates = refine(store, config, ledger=ledger, calculator=calculator, rerank_calculator=rerank_calculator,
+                            progress=progress, top=config.search.top)
+        write_outputs(store, out, config, candidates)
+        return candidates
+    except SccopInputError:
+        raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
+    except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
+        log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
+        return []
+
+
+__all__ = ["refine", "write_answer", "check_available", "symmetrised_calls", "rerank_calls"]

@@ -29,8 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sccop.answer.outputs import write_outputs
-from sccop.answer.refine import refine
+from sccop.answer.refine import write_answer
 from sccop.calls.execution import check_queue, make_executor
 from sccop.calls.ledger import CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid
@@ -47,7 +46,6 @@ from sccop.loop.randomness import stage_rng
 from sccop.loop.seeds import read_seeds, seed_uid
 from sccop.loop.state import SearchState
 from sccop.loop.training import load_ensemble, save_ensemble, train
-from sccop.relaxation import describe_error
 
 log = logging.getLogger("sccop.search")
 
@@ -395,18 +393,8 @@ class Walk:
         """The answer: outputs of the relaxed structures, then refinement, re-ranking and outputs again."""
         self.store.update_metadata(seconds=self.clock.seconds())
         relaxed = {row.uid: ranking_energy(row) for row in self.store.rows(stage="relax", status="ok")}
-        candidates = []
-        write_outputs(self.store, self.out, self.config)  # the answer so far first: refinement may fail
-        if relaxed:
-            try:
-                candidates = refine(self.store, self.config, ledger=self.ledger, calculator=self.calculator,
-                                    rerank_calculator=self.rerank_calculator, progress=self.progress,
-                                    top=self.config.search.top)
-                write_outputs(self.store, self.out, self.config, candidates)
-            except SccopInputError:
-                raise  # e.g. the re-ranking backend is missing: the relaxed answer is written already
-            except Exception as exc:  # noqa: BLE001 - the relaxed answer stands; say why it was not refined
-                log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
+        candidates = write_answer(self.store, self.out, self.config, ledger=self.ledger, calculator=self.calculator,
+                                  rerank_calculator=self.rerank_calculator, progress=self.progress)
         best = min([c.energy for c in candidates] + list(relaxed.values()), default=None)
         reasons = Counter(str(r.get("reason")) for r in self.store.rows(backend_call=1, status="failed", include_data=False))
         return SearchResult(out=self.out, rounds=round_ + 1, calls=self.budget.calls, best_energy=best, stopped=stopped,

@@ -318,22 +318,11 @@ class OrderingWalk:
         return min((e for e in self.labels.values() if e is not None), default=None)
 
     def finish(self, stopped: str, round_: int, history, distinct) -> OrderingResult:
-        from sccop.answer.outputs import write_outputs
-        from sccop.answer.refine import refine
-        from sccop.relaxation import describe_error
+        from sccop.answer.refine import write_answer
 
         self.store.update_metadata(seconds=self.clock.seconds())
-        write_outputs(self.store, self.out, self.config)
-        candidates = []
-        if self.store.count(stage="relax", status="ok"):
-            try:
-                candidates = refine(self.store, self.config, ledger=self.ledger, calculator=self.calculator,
-                                    progress=self.progress, top=self.config.search.top)
-                write_outputs(self.store, self.out, self.config, candidates)
-            except SccopInputError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the relaxed answer stands
-                log.warning("refinement failed, the answer is the relaxed structures: %s", describe_error(exc))
+        candidates = write_answer(self.store, self.out, self.config, ledger=self.ledger, calculator=self.calculator,
+                                  progress=self.progress)
         labels = sorted(self.store.rows(stage="label", status="ok"), key=lambda r: (r.get("energy_per_atom"), r.uid))
         first = int(labels[0].get("calls")) if labels else None
         best = min([c.energy for c in candidates], default=self.best_label())
