@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from sccop.calls.rows import arrangement_uid
 from sccop.errors import SccopInputError
 
 VACANCY = "Vac"
@@ -88,9 +89,9 @@ def pattern_name(species: list[str]) -> str:
 def vacancies_of(store, row, atoms: Atoms) -> np.ndarray:
     """The vacant sites of an ordering run's relaxation row, carried into its relaxed cell."""
     arrangement = row.get("arrangement")
-    if not arrangement or f"order/{arrangement}" not in store:
+    if not arrangement or arrangement_uid(arrangement) not in store:
         return np.zeros((0, 3))
-    source = store.get(f"order/{arrangement}")
+    source = store.get(arrangement_uid(arrangement))
     cart = np.asarray(source.data.get("ordering", {}).get("vacancies", []), dtype=float).reshape(-1, 3)
     if not len(cart):
         return cart
@@ -101,6 +102,8 @@ def vacancies_of(store, row, atoms: Atoms) -> np.ndarray:
 def analyze(out: str | Path, center: str, top: int = 5, oxidation: dict | None = None, shell: float = 0.2) -> list[Pattern]:
     """The patterns around `center` in the `top` best structures of the run in `out`; writes
     DIR/coordination.json (the report shows it)."""
+    from dataclasses import replace
+
     from sccop.answer.ranking import AS_RELAXED, ranked
     from sccop.calls.rundir import load_config
     from sccop.calls.store import open_store
@@ -110,8 +113,6 @@ def analyze(out: str | Path, center: str, top: int = 5, oxidation: dict | None =
     if not (out / "config.toml").exists():
         raise SccopInputError(f"{out} is not a run folder (no config.toml)")
     config = from_dict(load_config(out / "config.toml"))
-    from dataclasses import replace
-
     store = open_store(out, config)
     candidates = ranked(store, replace(config, refine=AS_RELAXED), top=top)
     if not candidates:

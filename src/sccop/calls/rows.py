@@ -4,6 +4,8 @@ stored form of a grid structure, and what a call cost.
 Every row has a deterministic uid:
     r0/sample/17                 a sampled structure (round 0, index 17)
     r1/seed/relax:label:.../3    a structure sampled on the lattice of a relaxed one
+    seed/user/2                  a user's seed structure (--seeds)
+    order/KEY                    an arrangement on a template, KEY its canonical form (--template)
     r0/i1/anneal/5               an annealing result (round 0, learning iteration 1, chain 5)
     label:U                      a single point of structure U
     relax:label:U                a relaxation of label:U's structure (or, with relaxation labels, of U)
@@ -33,6 +35,16 @@ def sample_uid(round_: int, index: int) -> str:
 
 def seed_uid(round_: int, parent: str, k: int) -> str:
     return f"r{round_}/seed/{parent}/{k}"
+
+
+def user_seed_uid(k: int) -> str:
+    """A user's seed structure K (`--seeds`)."""
+    return f"seed/user/{k}"
+
+
+def arrangement_uid(key: str) -> str:
+    """An arrangement on a template, named by its canonical form (sccop.ordering.arrangement.key)."""
+    return f"order/{key}"
 
 
 def anneal_uid(round_: int, iteration: int, chain: int) -> str:
@@ -124,6 +136,6 @@ def structure_row(uid: str, structure, **values) -> tuple:
     })
 
 
-__all__ = ["SINGLE_POINT", "RELAXATION", "sample_uid", "seed_uid", "anneal_uid", "label_uid", "relax_uid", "refine_uid",
+__all__ = ["SINGLE_POINT", "RELAXATION", "sample_uid", "seed_uid", "user_seed_uid", "arrangement_uid", "anneal_uid", "label_uid", "relax_uid", "refine_uid",
            "rerank_uid", "rerank_prefix", "random_uid", "random_index", "ranking_energy", "evaluations", "row_spacegroup", "symmetric_data",
            "from_symmetric_data", "structure_row"]

@@ -32,7 +32,7 @@ from pathlib import Path
 from sccop.answer.refine import write_answer
 from sccop.calls.execution import check_queue, make_executor
 from sccop.calls.ledger import CallSpec, Ledger
-from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid
+from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid, user_seed_uid
 from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, run_log, write_settings
 from sccop.calls.store import Store, open_store
 from sccop.config import RunConfig, to_dict
@@ -43,7 +43,7 @@ from sccop.loop.labels import initial_picks, label_calls, relax_calls, relax_pic
 from sccop.loop.learning import learn, save_landscape
 from sccop.loop.pool import pool_rows, sample_pool, seeded_samples
 from sccop.loop.randomness import stage_rng
-from sccop.loop.seeds import read_seeds, seed_uid
+from sccop.loop.seeds import read_seeds
 from sccop.loop.state import SearchState
 from sccop.loop.training import load_ensemble, save_ensemble, train
 
@@ -219,7 +219,7 @@ class Walk:
 
         if not self.seeds:
             return None
-        uids = [seed_uid(k) for k in range(len(self.seeds))]
+        uids = [user_seed_uid(k) for k in range(len(self.seeds))]
         self.store.put_many([(uid, atoms, {}, {"stage": "seed", "status": "ok", "round": 0, "source": name})
                              for uid, (name, atoms) in zip(uids, self.seeds) if uid not in self.store])
         labels = self.calls(SINGLE_POINT, [CallItem(label_uid(uid), atoms, {"round": 0, "iteration": 0, "parent": uid,
@@ -231,7 +231,7 @@ class Walk:
         ok = [u for u, e in labels.energies.items() if e is not None]
         relaxed = self.calls(RELAXATION, [CallItem(relax_uid(u), atoms_of[u.removeprefix("label:")], {"round": 0, "parent": u})
                                           for u in ok], "seeds: relaxing")
-        done = {u: e for u, e in relaxed.energies.items()}
+        done = dict(relaxed.energies)
         self.state.add_relaxations(done, self.relaxed_structures(u for u, e in done.items() if e is not None))
         self.state.user_seeds = [u for u, e in done.items() if e is not None]
         log.info("seeds: %d read, %d labelled, %d relaxed (best %s eV/atom)", len(self.seeds), len(ok),

@@ -19,10 +19,6 @@ from sccop.errors import SccopInputError
 SEED_SUFFIXES = {".cif", ".vasp", ".poscar", ".extxyz", ".xyz", ".db", ".json", ".traj"}
 
 
-def seed_uid(k: int) -> str:
-    return f"seed/user/{k}"
-
-
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in SEED_SUFFIXES
@@ -86,4 +82,4 @@ def seed_assignment(atoms: Atoms, group) -> tuple | None:
         return None
 
 
-__all__ = ["SEED_SUFFIXES", "seed_uid", "read_seeds", "seed_assignment"]
+__all__ = ["SEED_SUFFIXES", "read_seeds", "seed_assignment"]

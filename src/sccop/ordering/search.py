@@ -29,7 +29,7 @@ import numpy as np
 
 from sccop.calls.execution import check_queue, make_executor
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
-from sccop.calls.rows import RELAXATION, SINGLE_POINT, label_uid, relax_uid
+from sccop.calls.rows import RELAXATION, SINGLE_POINT, arrangement_uid, label_uid, relax_uid
 from sccop.calls.rundir import (
     Clock,
     check_settings,
@@ -57,10 +57,6 @@ from sccop.ordering.template import VACANCY, Template, load_template
 log = logging.getLogger("sccop.search")
 
 ENUMERATE = 200_000  # arrangements before symmetry up to which every distinct one is a candidate
-
-
-def order_uid(codes) -> str:
-    return f"order/{key(codes)}"
 
 
 @dataclass
@@ -181,8 +177,7 @@ class OrderingWalk:
     def annealed(self, rng) -> np.ndarray:
         """The arrangements the annealing chains visit (canonical, unique)."""
         cfg = self.config.ordering
-        lowest = [from_key(k) for k in sorted((k for k, e in self.labels.items() if e is not None),
-                                                key=lambda k: (self.labels[k], k))]
+        lowest = [from_key(k) for k in self.lowest_labels()]
         starts = [lowest[k % len(lowest)] for k in range(cfg.chains // 2)] if lowest else []
         starts += [random_codes(self.template, rng) for _ in range(cfg.chains - len(starts))]
         chains = np.array(starts, dtype=np.int64)
@@ -219,35 +214,26 @@ class OrderingWalk:
         return new
 
     # ---- calls -------------------------------------------------------------------------------------
-    def structure_rows(self, picks: list[np.ndarray], round_: int) -> list[tuple]:
-        rows = []
-        for codes in picks:
-            uid = order_uid(codes)
-            if uid in self.store:
-                continue
-            atoms, vacancies = to_atoms(self.template, codes)
-            rows.append((uid, atoms, {"ordering": {"codes": [int(c) for c in codes], "vacancies": vacancies.tolist()}},
-                         {"stage": "arrangement", "status": "ok", "round": round_}))
-        return rows
-
     def label(self, picks: list[np.ndarray], round_: int) -> bool:
-        """Label `picks`; False when the budget cut it short."""
-        self.store.put_many(self.structure_rows(picks, round_))
-        items = [CallItem(label_uid(order_uid(c)), to_atoms(self.template, c)[0],
-                          {"round": round_, "parent": order_uid(c), "arrangement": key(c)}) for c in picks]
+        """Label `picks` (their arrangement rows written first); False when the budget cut it short."""
+        built = [(c, key(c), *to_atoms(self.template, c)) for c in picks]
+        self.store.put_many([
+            (arrangement_uid(k), atoms, {"ordering": {"codes": [int(x) for x in c], "vacancies": vacancies.tolist()}},
+             {"stage": "arrangement", "status": "ok", "round": round_})
+            for c, k, atoms, vacancies in built if arrangement_uid(k) not in self.store])
+        items = [CallItem(label_uid(arrangement_uid(k)), atoms, {"round": round_, "parent": arrangement_uid(k), "arrangement": k})
+                 for _, k, atoms, _ in built]
         spec = CallSpec("label", SINGLE_POINT, self.config.backend, self.config.relax, calculator=self.calculator)
         outcome = self.ledger.run(spec, items, limit=self.room(), desc=f"round {round_}: labelling ({self.config.backend.name})")
-        for c in picks:
-            uid = label_uid(order_uid(c))
-            if uid in outcome.energies:
-                self.labels[key(c)] = outcome.energies[uid]
+        for item, (_, k, _, _) in zip(items, built):
+            if item.uid in outcome.energies:
+                self.labels[k] = outcome.energies[item.uid]
         return outcome.complete
 
     def relax(self, round_: int) -> None:
-        done = sorted((k for k, e in self.labels.items() if e is not None), key=lambda k: (self.labels[k], k))
-        picks = done[: self.config.search.relax_top]
-        items = [CallItem(relax_uid(label_uid(f"order/{k}")), to_atoms(self.template, from_key(k))[0],
-                          {"round": round_, "parent": label_uid(f"order/{k}"), "arrangement": k}) for k in picks]
+        picks = self.lowest_labels()[: self.config.search.relax_top]
+        items = [CallItem(relax_uid(label_uid(arrangement_uid(k))), to_atoms(self.template, from_key(k))[0],
+                          {"round": round_, "parent": label_uid(arrangement_uid(k)), "arrangement": k}) for k in picks]
         spec = CallSpec("relax", RELAXATION, self.config.backend, self.config.relax, calculator=self.calculator)
         self.ledger.run(spec, items, desc=f"relaxing ({self.config.backend.name})")
 
@@ -314,8 +300,13 @@ class OrderingWalk:
             return False
         return abs(history[-1] - history[-1 - cfg.patience]) < cfg.tolerance and expected > history[-1] + cfg.tolerance
 
+    def lowest_labels(self) -> list[str]:
+        """Keys of the ok labels, lowest energy first (ties by key)."""
+        return sorted((k for k, e in self.labels.items() if e is not None), key=lambda k: (self.labels[k], k))
+
     def best_label(self) -> float | None:
-        return min((e for e in self.labels.values() if e is not None), default=None)
+        lowest = self.lowest_labels()
+        return self.labels[lowest[0]] if lowest else None
 
     def finish(self, stopped: str, round_: int, history, distinct) -> OrderingResult:
         from sccop.answer.refine import write_answer
@@ -343,4 +334,4 @@ def order(composition: str, template: str | Path, out: str | Path = "sccop-order
     return OrderingSearch(config, out, force=force, progress=progress, calculator=calculator).run()
 
 
-__all__ = ["ENUMERATE", "OrderingSearch", "OrderingResult", "order", "order_uid", "per_round", "template_of"]
+__all__ = ["ENUMERATE", "OrderingSearch", "OrderingResult", "order", "per_round", "template_of"]
