@@ -221,7 +221,7 @@ def cli_cases(f: Path, out: Path):
     yield ["search", "NaCl", "--backend", "emt", "--out", out / "run"], "emt cannot treat Na, Cl"
     yield ["search", "Si", "--backend", "espresso", "--espresso-missing", "--out", out / "run"], "unrecognized arguments"
     yield ["search", "--out", out / "run"], "give a composition"
-    yield ["search", "CuAu", "--dim", "2", "--spacegroups", "18", "--out", out / "run"], "plane group 18 does not exist"
+    yield ["search", "CuAu", "--dim", "2", "--spacegroups", "81", "--out", out / "run"], "layer group 81 does not exist"
     yield ["report", out / "none"], "holds no search (no config.toml or sccop.db)"
     yield ["report", f, "--top", "0"], "top = 0"
     for option, value, words in (("--mesh", "-1", "mesh = -1"), ("--threshold", "nan", "threshold = nan"),

@@ -57,11 +57,12 @@ class SamplerConfig(Section):
     NAME = "sampler"
 
     dim: int = setting(
-        3, "3 for bulk crystals (230 space groups), 2 for layers (17 plane groups).",
+        3, "3 for bulk crystals (230 space groups), 2 for layers (80 layer groups; a flat layer: the 17 plane groups).",
         allowed=integer(choices=(2, 3)),
     )
     spacegroups: tuple[int, ...] | None = setting(
-        None, "Allowed space groups (dim 3) or plane groups (dim 2); None allows all.",
+        None, "Allowed space groups (dim 3) or layer groups (dim 2, PyXtal's numbers 1-80); None allows all (a flat "
+        "layer, thickness 0: the 17 layer groups that keep z, i.e. the plane groups).",
         allowed=integers(1, 230, optional=True, nonempty=True),
     )
     distance_factor: float = setting(
@@ -104,9 +105,11 @@ class SamplerConfig(Section):
         allowed=number(0.0, 1.0),
     )
     vacuum: float = setting(15.0, "2D only: vacuum thickness along c (Angstrom).", allowed=number(0.0, 1000.0, above=True))
-    thickness: float = setting(
-        0.0, "2D only: puckering thickness of the layer (Angstrom); 0 gives a flat layer.",
-        allowed=number(0.0, 50.0),
+    thickness: float | None = setting(
+        None, "2D only: the thickness window of the layer (Angstrom): atoms are placed on heights within "
+        "+-thickness/2 of its middle plane, in any of the 80 layer groups; 0 gives a flat layer in the 17 plane "
+        "groups; None: 1.5 mean bond lengths (room for a buckled or three-plane layer such as MoS2).",
+        allowed=number(0.0, 50.0, optional=True),
     )
     max_nodes: int = setting(
         64, "Placements the tree search may try per attempt before giving up on it.",
@@ -127,10 +130,10 @@ class SamplerConfig(Section):
     primitive: bool = setting(True, "Write primitive cells (False: conventional cells).", allowed=flag())
 
     def check(self) -> None:
-        highest = 230 if self.dim == 3 else 17
+        highest = 230 if self.dim == 3 else 80
         bad = [g for g in self.spacegroups or () if g > highest]
         if bad:
-            kind = "space groups 1-230" if self.dim == 3 else "plane groups 1-17 (dim 2)"
+            kind = "space groups 1-230" if self.dim == 3 else "layer groups 1-80 (dim 2)"
             raise SccopInputError(f"[sampler] spacegroups holds {bad[0]}: allowed are the {kind}")
 
 

@@ -1,4 +1,4 @@
-"""Property tests of the sampler over every space group and plane group."""
+"""Property tests of the sampler over every space group and layer group."""
 
 from collections import Counter
 
@@ -7,6 +7,7 @@ import pytest
 
 from sccop.composition import Composition, element_data
 from sccop.config import SamplerConfig
+from sccop.errors import NoWyckoffCombinationError
 from sccop.sampling.sampler import Sampler, SamplerStats
 from sccop.sampling.validate import check_symmetry, min_distance_ratio
 from sccop.symmetry.groups import get_group
@@ -15,8 +16,9 @@ from sccop.symmetry.wyckoff import compatibility_problem
 ELEMENTS = ["Na", "Cl", "Mg", "O", "Si", "C", "Ti", "Sr", "Cu", "Se", "B", "Zn", "Ga", "N", "Li", "Ba"]
 
 
-def random_composition(rng, group, max_atoms=24):
-    """A random composition of 1-3 elements that fits `group` with one formula unit, or None.
+def random_composition(rng, group, max_atoms=24, config=None):
+    """A random composition of 1-3 elements that fits `group` with one formula unit, or None (with
+    `config`, one that its sampler accepts: a layer's positions hold as many orbits as its heights allow).
 
     Counts are drawn in units of the smallest orbit per primitive cell half of the time, so that
     groups without small orbits (P6_1: only 6a) are covered too.
@@ -32,6 +34,11 @@ def random_composition(rng, group, max_atoms=24):
         comp = Composition(tuple(zip(els, counts)))
         conv = {el: n * group.centring_factor for el, n in comp.counts}
         if compatibility_problem(group, conv) is None:
+            if config is not None:
+                try:
+                    Sampler(comp, [1], config)
+                except NoWyckoffCombinationError:
+                    continue
             return comp
     return None
 
@@ -49,15 +56,15 @@ def check_structure(structure, comp, config):
 @pytest.mark.parametrize("dim", [3, 2])
 def test_every_group_gives_valid_symmetric_structures(dim, capsys):
     rng = np.random.default_rng(2024 + dim)
-    numbers = range(1, 231) if dim == 3 else range(1, 18)
+    numbers = range(1, 231) if dim == 3 else range(1, 81)
     checked, supergroups, skipped, gave_up = 0, 0, [], []
     for n in numbers:
         group = get_group(n, dim)
-        comp = random_composition(rng, group)
+        config = SamplerConfig(dim=dim, spacegroups=(n,), thickness=1.5 if n % 2 else 0.0)
+        comp = random_composition(rng, group, config=config)
         if comp is None:
             skipped.append(n)
             continue
-        config = SamplerConfig(dim=dim, spacegroups=(n,), thickness=1.0 if n % 2 else 0.0)
         sampler = Sampler(comp, [1], config)
         stats = SamplerStats()
         results = sampler.sample(2, seed=n, stats=stats)

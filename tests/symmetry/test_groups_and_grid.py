@@ -2,20 +2,20 @@ import numpy as np
 import pytest
 
 from sccop.errors import SccopInputError
-from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions
-from sccop.symmetry.groups import get_group, parse_groups
+from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions, layer_capacities
+from sccop.symmetry.groups import flat_layer_groups, get_group, parse_groups
 
 
 def test_parse_groups():
     assert parse_groups("225,221") == [221, 225]
     assert parse_groups("1-3,230") == [1, 2, 3, 230]
     assert len(parse_groups(None)) == 230
-    assert parse_groups("1-17", dim=2) == list(range(1, 18))
+    assert parse_groups("1-80", dim=2) == list(range(1, 81))
     for bad in ("0", "231", "-5", "abc"):
         with pytest.raises(SccopInputError):
             parse_groups(bad)
-    with pytest.raises(SccopInputError):
-        parse_groups("18", dim=2)
+    with pytest.raises(SccopInputError, match="layer group 81 does not exist"):
+        parse_groups("81", dim=2)
 
 
 def test_centring_factors():
@@ -23,7 +23,9 @@ def test_centring_factors():
     assert get_group(229).centring_factor == 2
     assert get_group(167).centring_factor == 3
     assert get_group(38).centring_factor == 2
-    assert get_group(5, dim=2).centring_factor == 2  # cm
+    assert get_group(13, dim=2).centring_factor == 2  # cm11
+    assert get_group(47, dim=2).centring_factor == 2  # cmmm
+    assert get_group(80, dim=2).centring_factor == 1  # p6/mmm
 
 
 @pytest.mark.parametrize("dim", [2, 3])
@@ -33,13 +35,14 @@ def test_every_wyckoff_position_lies_on_the_grid(dim):
     The smallest commensurate grid can be all special points (P-1 on 2x2x2 is eight inversion centres),
     so the test uses four times the denominators in every direction.
     """
-    numbers = range(1, 18) if dim == 2 else range(1, 231)
+    numbers = range(1, 81) if dim == 2 else range(1, 231)
+    heights = (0.4, 0.45, 0.5, 0.55, 0.6)  # a layer's heights, symmetric about its middle plane
     for n in numbers:
         group = get_group(n, dim)
         d = group.denominators
-        div = (4 * d[0], 4 * d[1], 1 if dim == 2 else 4 * d[2])
+        div = (4 * d[0], 4 * d[1], len(heights) if dim == 2 else 4 * d[2])
         assert grid_divisions(group, (4 * d[0], 4 * d[1], 4 * d[2]), 1.0)[:2] == div[:2]
-        z = (0.5,) if dim == 2 else None
+        z = heights if dim == 2 else None
         grid = get_grid(group, div, z)
         present = set(grid.site_wyckoff.tolist())
         assert present == set(range(len(group.wyckoffs))), (n, group.symbol)
@@ -49,11 +52,31 @@ def test_every_wyckoff_position_lies_on_the_grid(dim):
         assert grid.site_multiplicity.sum() == len(grid.points)
 
 
-def test_plane_group_operations_keep_z():
-    for n in range(1, 18):
+def test_layer_group_operations_keep_or_mirror_z_and_plane_groups_keep_it():
+    keep_z = []
+    for n in range(1, 81):
         group = get_group(n, dim=2)
-        assert np.all(group.rotations[:, 2, :] == [0, 0, 1])
+        assert np.all(np.abs(group.rotations[:, 2, 2]) == 1) and np.all(group.rotations[:, 2, :2] == 0)
+        assert np.all(group.rotations[:, :2, 2] == 0)
         assert np.allclose(group.translations[:, 2], 0)
+        if np.all(group.rotations[:, 2, 2] == 1):
+            keep_z.append(n)
+    assert tuple(keep_z) == flat_layer_groups() and len(keep_z) == 17
+
+
+def test_layer_grid_mirrors_heights_and_counts_capacities():
+    """p-6m2 (78) on five heights: the mirror pairs levels k and 4 - k; (1/3, 2/3, z) holds one orbit per
+    pair of mirrored heights and (1/3, 2/3, 0) one on the middle plane."""
+    group = get_group(78, dim=2)
+    heights = (0.4, 0.45, 0.5, 0.55, 0.6)
+    grid = get_grid(group, (3, 3, 5), heights)
+    for site in range(grid.n_sites):
+        levels = {int(grid.points[p][2]) for p in grid.site_points(site)}
+        assert levels in ({0, 4}, {1, 3}, {2})
+    capacities = dict(zip((w.label for w in group.wyckoffs), layer_capacities(group, heights)))
+    assert capacities["2e"] == 2 and capacities["1a"] == 1
+    with pytest.raises(ValueError, match="symmetrically"):
+        get_grid(group, (3, 3, 2), (0.4, 0.5))
 
 
 def test_grid_distances_match_brute_force(rng):

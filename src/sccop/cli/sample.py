@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("composition", help="chemical formula, e.g. Mg2SiO4, BC3, C")
     add_cell_size(p)
     p.add_argument("--count", type=int, default=10, help="number of structures (default 10)")
-    p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")
+    p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (layer groups 1-80 with --dim 2)")
     p.add_argument("--dim", type=int, choices=(2, 3), default=3, help="3 for crystals, 2 for layers")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same structures)")
     p.add_argument("--distance-factor", type=float, help="f in d_ij >= f (r_i + r_j)")

@@ -54,7 +54,7 @@ def add_settings(p: argparse.ArgumentParser) -> None:
     backends = ", ".join(b for b in BACKEND_NAMES if b != "ase")
     p.add_argument("composition", nargs="?", help="chemical formula, e.g. Mg2SiO4 (or give it in --config)")
     add_cell_size(p)
-    p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (plane groups 1-17 with --dim 2)")
+    p.add_argument("--spacegroups", help="allowed groups, e.g. 1-230 or 225,221 (layer groups 1-80 with --dim 2)")
     p.add_argument("--backend", help=f"energy backend: {backends} (default chgnet)")
     p.add_argument("--rerank", help=f"second backend that relaxes the final candidates and ranks them: {backends}")
     p.add_argument("--no-symmetrize", action="store_true",

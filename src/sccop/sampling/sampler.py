@@ -23,8 +23,8 @@ from sccop.errors import NoWyckoffCombinationError, SccopInputError
 from sccop.sampling.lattice import sample_lattice
 from sccop.sampling.placement import place_orbits
 from sccop.sampling.structure import Orbit, SymmetricStructure
-from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions
-from sccop.symmetry.groups import GroupInfo, get_group, group_numbers, point_group_order
+from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions, layer_capacities
+from sccop.symmetry.groups import GroupInfo, flat_layer_groups, get_group, group_kind, group_numbers, point_group_order
 from sccop.symmetry.wyckoff import compatibility_problem, wyckoff_assignments
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,18 @@ class SamplerStats:
     failures: Counter = field(default_factory=Counter)
     structures: int = 0
     gave_up: int = 0
+
+
+def layer_thickness(composition: Composition, config: SamplerConfig) -> float | None:
+    """A layer's thickness window (Angstrom): the configured one, or 1.5 mean bond lengths (twice the
+    composition's mean atomic radius) when none is set; None in 3D."""
+    if config.dim == 3:
+        return None
+    if config.thickness is not None:
+        return float(config.thickness)
+    weights = np.array([n for _, n in composition.counts], dtype=float)
+    radii = np.array([element_data(el).radius for el, _ in composition.counts])
+    return round(float(1.5 * 2.0 * (weights * radii).sum() / weights.sum()), 3)
 
 
 class Sampler:
@@ -57,18 +69,24 @@ class Sampler:
         weights = np.array([n for _, n in composition.counts], dtype=float)
         mean_radius = float((weights * radii).sum() / weights.sum())
         self.spacing = config.grid_spacing * 2.0 * mean_radius
-        self.c_length = config.vacuum + config.thickness
+        self.thickness = layer_thickness(composition, config)
+        self.c_length = config.vacuum + (self.thickness or 0.0)
         self.z_frac = self._z_frac(self.c_length)
-        # A fixed plane position can hold one orbit per z level of a puckered layer.
-        self.fixed_capacity = 1 if self.z_frac is None else len(self.z_frac)
-        groups = config.spacegroups or tuple(group_numbers(config.dim))
+        if config.spacegroups:
+            groups = config.spacegroups
+        elif config.dim == 2 and not self.thickness:
+            groups = flat_layer_groups()  # a flat layer: the plane groups (the others add no structure)
+        else:
+            groups = tuple(group_numbers(config.dim))
         self.options: list[tuple[GroupInfo, list[int]]] = []
+        self.capacities: dict[int, tuple[int, ...] | None] = {}  # per group: how many orbits a fixed position holds
         problems: list[str] = []
         for number in groups:
             group = get_group(int(number), config.dim)
+            self.capacities[group.number] = None if self.z_frac is None else layer_capacities(group, self.z_frac)
             fits = []
             for z in formula_units:
-                problem = compatibility_problem(group, self._conventional_counts(group, z), self.fixed_capacity)
+                problem = compatibility_problem(group, self._conventional_counts(group, z), self.capacities[group.number])
                 if problem is None:
                     fits.append(z)
                 else:
@@ -76,7 +94,7 @@ class Sampler:
             if fits:
                 self.options.append((group, fits))
         if not self.options:
-            kind = "space group" if config.dim == 3 else "plane group"
+            kind = group_kind(config.dim)
             detail = problems[0] if len(problems) == 1 else f"e.g. {problems[0]}"
             raise NoWyckoffCombinationError(
                 f"{composition.formula} with {formula_units} formula units fits no Wyckoff combination "
@@ -108,13 +126,16 @@ class Sampler:
         return lo * group.centring_factor, hi * group.centring_factor
 
     def _z_frac(self, c_length: float) -> tuple[float, ...] | None:
+        """A layer's heights (fractional along c): the middle plane z = 1/2 and, for a thickness t, levels
+        about one grid spacing apart out to +-t/2, symmetric about it (an odd number, so that a layer
+        group's mirror z -> -z maps heights onto heights and the middle plane is one of them)."""
         if self.config.dim == 3:
             return None
-        t = self.config.thickness
+        t = self.thickness or 0.0
         if t <= 0:
             return (0.5,)
-        n = int(math.floor(t / self.spacing)) + 1
-        return tuple(float(0.5 + x / c_length) for x in np.linspace(-t / 2, t / 2, max(n, 2)))
+        m = max(1, int(math.ceil(t / 2 / self.spacing - 1e-9)))
+        return tuple(float(0.5 + x / c_length) for x in np.linspace(-t / 2, t / 2, 2 * m + 1))
 
     def attempt(
         self,
@@ -134,7 +155,10 @@ class Sampler:
         """
         cfg = self.config
         counts = self._conventional_counts(group, z)
-        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, fixed_capacity=self.fixed_capacity)
+        capacities = self.capacities.get(group.number)
+        if capacities is None and self.z_frac is not None:
+            capacities = layer_capacities(group, self.z_frac)
+        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities)
         if assignment is None:
             assignment = assignments[int(rng.integers(len(assignments)))]
         index = {el: i for i, el in enumerate(self.elements)}

@@ -17,7 +17,7 @@ class SymmetryCheck:
     found: int  # spglib's space-group number of the conventional cell (3D numbering, also for layers)
     keeps_all_operations: bool
     n_intended: int  # operations of the intended group in the conventional cell
-    n_found: int  # spglib's operations there (for a layer: those that keep z, i.e. its plane group)
+    n_found: int  # spglib's operations there (for a layer: those of its layer group)
 
     @property
     def is_supergroup(self) -> bool:
@@ -29,22 +29,28 @@ def check_symmetry(structure: SymmetricStructure, symprec: float = 0.01) -> Symm
     """spglib's operations of the conventional cell must contain every operation of the intended group.
 
     Containing them all means spglib's group is the intended group or a supergroup of it. For a 2D
-    layer the intended group is the plane group; its operations are compared the same way.
+    layer the intended group is a layer group whose z = 0 is the cell's middle plane z = 1/2: its
+    operations are compared in the cell's coordinates (a mirror z -> -z is z -> 1 - z there), and `found`
+    is spglib's layer group.
     """
     import spglib
 
     lattice, symbols, frac = structure.conventional()
     numbers = [_atomic_number(s) for s in symbols]
     cell = (lattice, frac, numbers)
-    found = spglib.get_symmetry(cell, symprec=symprec)
-    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
-    rotations, translations = found["rotations"], found["translations"]
     group = structure.group
-    if group.dim == 2:  # compare plane groups: keep spglib's operations that leave z alone
-        in_plane = np.all(rotations[:, 2, :] == [0, 0, 1], axis=1) & (np.abs(translations[:, 2] - np.rint(translations[:, 2])) < 1e-6)
-        rotations, translations = rotations[in_plane], translations[in_plane]
+    if group.dim == 2:
+        dataset = spglib.get_symmetry_layerdataset(cell, aperiodic_dir=2, symprec=symprec)
+        rotations, translations = dataset.rotations, dataset.translations
+    else:
+        found = spglib.get_symmetry(cell, symprec=symprec)
+        dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+        rotations, translations = found["rotations"], found["translations"]
     keeps = True
     for rot, trans in zip(group.rotations, group.translations):
+        if group.dim == 2:  # the group's middle plane z = 0 sits at z = 1/2 of the cell
+            trans = trans.copy()
+            trans[2] = 0.5 - 0.5 * rot[2, 2]
         same_rot = np.all(rotations == rot, axis=(1, 2))
         if not same_rot.any():
             keeps = False

@@ -3,6 +3,12 @@ SpacegroupAnalyzer and StructureMatcher.
 
 Every function takes ASE `Atoms` (or, for matching, pymatgen Structures made by `to_structure`) and
 never raises on a cell spglib cannot analyse: P1 (order 1) is then the honest answer.
+
+A layer (`is_layer`: pbc (True, True, False), c its normal, with vacuum) is reported in its layer group
+(spglib's layer dataset, 1-80, the numbering PyXtal samples in), in the cell it has: symmetrising keeps
+its orientation (ASE's refine_symmetry), so c stays the normal and the vacuum stays along it. For
+matching and for the operations it is the 3D cell it sits in (periodic along c too, the vacuum keeping
+the images apart), whose space group holds exactly the layer group's operations.
 """
 
 from __future__ import annotations
@@ -13,11 +19,61 @@ from ase import Atoms
 REPORT_SYMPREC = 0.1
 
 
+def is_layer(atoms: Atoms) -> bool:
+    """A 2D layer: periodic along a and b, not along c (the layer normal, with vacuum)."""
+    return [bool(p) for p in atoms.pbc] == [True, True, False]
+
+
 def to_structure(atoms: Atoms):
-    """The pymatgen Structure of `atoms`."""
+    """The pymatgen Structure of `atoms`; a layer as the 3D cell it sits in (periodic, vacuum along c)."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
+    if is_layer(atoms):
+        atoms = atoms.copy()
+        atoms.pbc = True
     return AseAtomsAdaptor.get_structure(atoms)
+
+
+def _layer_dataset(atoms: Atoms, symprec: float):
+    """spglib's layer-group dataset of a layer (c aperiodic), the layer centred in c first; None when
+    spglib fails."""
+    import numpy as np
+    import spglib
+
+    frac = atoms.get_scaled_positions(wrap=False)
+    frac[:, :2] %= 1.0
+    frac[:, 2] += 0.5 - 0.5 * (frac[:, 2].min() + frac[:, 2].max())
+    try:
+        return spglib.get_symmetry_layerdataset((atoms.cell.array, frac, atoms.numbers), aperiodic_dir=2,
+                                                symprec=symprec)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def layer_group_symbol(number: int) -> str:
+    """The symbol of layer group `number` (PyXtal's, as sccop samples it: p6/mmm)."""
+    import warnings
+
+    from pyxtal.symmetry import Group
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Group(int(number), dim=2).symbol
+
+
+def symmetrized_layer(atoms: Atoms, symprec: float = 0.1) -> Atoms:
+    """A layer symmetrised at `symprec` in its own orientation (ASE's refine_symmetry, on the 3D cell it
+    sits in); `atoms` itself when spglib fails."""
+    from ase.spacegroup.symmetrize import refine_symmetry
+
+    out = atoms.copy()
+    out.pbc = True
+    try:
+        refine_symmetry(out, symprec=symprec)
+    except Exception:  # noqa: BLE001
+        return atoms.copy()
+    out.pbc = atoms.pbc
+    return out
 
 
 def to_atoms(structure) -> Atoms:
@@ -34,7 +90,10 @@ def _analyzer(structure, symprec: float):
 
 
 def spacegroup(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> int:
-    """The space-group number of `atoms` at `symprec`; 1 when spglib fails on the cell."""
+    """The space-group number of `atoms` at `symprec` (a layer's layer-group number); 1 when spglib fails."""
+    if is_layer(atoms):
+        data = _layer_dataset(atoms, symprec)
+        return 1 if data is None else int(data.number)
     try:
         return int(_analyzer(to_structure(atoms), symprec).get_space_group_number())
     except Exception:  # noqa: BLE001 - spglib can fail on broken cells; P1 is then the honest answer
@@ -42,7 +101,11 @@ def spacegroup(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> int:
 
 
 def spacegroup_and_symbol(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> tuple[int, str]:
-    """(number, Hermann-Mauguin symbol) of `atoms` at `symprec`; (1, "P1") when spglib fails."""
+    """(number, Hermann-Mauguin symbol) of `atoms` at `symprec` (a layer's layer group: (80, "p6/mmm"));
+    (1, "P1") or (1, "p1") when spglib fails."""
+    if is_layer(atoms):
+        number = spacegroup(atoms, symprec)
+        return number, layer_group_symbol(number)
     try:
         sga = _analyzer(to_structure(atoms), symprec)
         return int(sga.get_space_group_number()), sga.get_space_group_symbol()
@@ -50,9 +113,11 @@ def spacegroup_and_symbol(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> tupl
         return 1, "P1"
 
 
-def group_symbol(number: int) -> str:
-    """The Hermann-Mauguin symbol of space group `number` as pymatgen writes it (P6_3/mmc), as
-    `spacegroup_and_symbol` reports it."""
+def group_symbol(number: int, dim: int = 3) -> str:
+    """The Hermann-Mauguin symbol of space group `number` as pymatgen writes it (P6_3/mmc), or of layer
+    group `number` with dim 2, as `spacegroup_and_symbol` reports it."""
+    if dim == 2:
+        return layer_group_symbol(number)
     from pymatgen.symmetry.groups import SpaceGroup
 
     return SpaceGroup.from_int_number(int(number)).symbol
@@ -67,7 +132,10 @@ def point_group_order(atoms: Atoms, symprec: float = 0.01) -> int:
 
 
 def conventional_cell(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> Atoms:
-    """The conventional standard cell of `atoms`; `atoms` itself when spglib fails."""
+    """The conventional standard cell of `atoms` (a layer: symmetrised in its own cell); `atoms` itself when
+    spglib fails."""
+    if is_layer(atoms):
+        return symmetrized_layer(atoms, symprec)
     try:
         return to_atoms(_analyzer(to_structure(atoms), symprec).get_conventional_standard_structure())
     except Exception:  # noqa: BLE001 - the cell as written is still a valid picture
@@ -79,6 +147,10 @@ def symmetrized_cif(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> str:
     asymmetric unit (pymatgen's CifWriter); a P1 CIF of the cell as it is when spglib fails."""
     from pymatgen.io.cif import CifWriter
 
+    if is_layer(atoms):  # its own cell, symmetrised, so c stays the normal; the layer group in a comment
+        number, symbol = spacegroup_and_symbol(atoms, symprec)
+        text = str(CifWriter(to_structure(symmetrized_layer(atoms, symprec))))
+        return f"# a 2D layer (c is its normal, with vacuum): layer group {symbol} ({number}) at {symprec:g} A\n" + text
     structure = to_structure(atoms)
     try:
         return str(CifWriter(structure, symprec=symprec))
@@ -87,7 +159,10 @@ def symmetrized_cif(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> str:
 
 
 def primitive_cell(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> Atoms:
-    """The symmetrised standard primitive cell; `atoms` itself when spglib fails."""
+    """The symmetrised standard primitive cell (a layer: symmetrised in its own cell); `atoms` itself when
+    spglib fails."""
+    if is_layer(atoms):
+        return symmetrized_layer(atoms, symprec)
     try:
         return to_atoms(_analyzer(to_structure(atoms), symprec).get_primitive_standard_structure())
     except Exception:  # noqa: BLE001
@@ -127,7 +202,10 @@ def wyckoff_orbits(atoms: Atoms, symprec: float = REPORT_SYMPREC):
 
 def symmetrized_versions(atoms: Atoms, tolerances) -> list[tuple[float, int, Atoms]]:
     """(tolerance, space group, refined primitive structure) for each tolerance that finds a space group
-    not found at a smaller one; the group at the smallest tolerance (the structure's own) is left out."""
+    not found at a smaller one; the group at the smallest tolerance (the structure's own) is left out.
+    A layer: (tolerance, layer group, the layer symmetrised in its own cell)."""
+    if is_layer(atoms):
+        return _symmetrized_layers(atoms, tolerances)
     structure = to_structure(atoms)
     seen: set[int] = set()
     out = []
@@ -146,6 +224,22 @@ def symmetrized_versions(atoms: Atoms, tolerances) -> list[tuple[float, int, Ato
         if primitive.composition.reduced_composition != structure.composition.reduced_composition:
             continue
         out.append((tol, number, to_atoms(primitive)))
+    return out
+
+
+def _symmetrized_layers(atoms: Atoms, tolerances) -> list[tuple[float, int, Atoms]]:
+    seen: set[int] = set()
+    out = []
+    for k, tol in enumerate(sorted(tolerances)):
+        number = spacegroup(atoms, tol)
+        if number in seen or k == 0:
+            seen.add(number)
+            continue
+        seen.add(number)
+        version = symmetrized_layer(atoms, tol)
+        if spacegroup(version, 1e-3) != number:  # refine_symmetry found another group than the layer dataset
+            continue
+        out.append((tol, number, version))
     return out
 
 
@@ -177,6 +271,6 @@ def merge_duplicates(items: list, structure_of, match=None, limit: int | None = 
     return groups
 
 
-__all__ = ["wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
+__all__ = ["is_layer", "layer_group_symbol", "symmetrized_layer", "wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
            "point_group_order",
            "conventional_cell", "symmetrized_cif", "primitive_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]

@@ -8,8 +8,9 @@ knows its Wyckoff position (special positions included), its multiplicity and it
 which depends on the lattice, so grids are cached per (group, divisions) and shared by every structure
 and by every annealing move.
 
-For a 2D layer the third axis holds `z_levels` heights instead of a periodic division; plane-group
-operations never change z.
+For a 2D layer the third axis holds heights (`z_frac`, fractional along c) placed symmetrically about the
+middle of the cell, z = 1/2, the layer's middle plane: a layer-group operation either keeps a height or
+mirrors it (level k <-> level n - 1 - k), so it still maps grid points onto grid points.
 """
 
 from __future__ import annotations
@@ -101,14 +102,24 @@ def _build_grid(number: int, dim: int, divisions: tuple[int, int, int], z_frac: 
     if dim == 2:
         if z_frac is None or len(z_frac) != divisions[2]:
             raise ValueError("a 2D grid needs one z_frac value per z level")
+        if not np.allclose(np.sort(z_frac) - 0.5, 0.5 - np.sort(z_frac)[::-1], atol=1e-9):
+            raise ValueError("a 2D grid's heights must lie symmetrically about the middle plane z = 1/2")
+        if list(z_frac) != sorted(z_frac):
+            raise ValueError("a 2D grid's heights must be sorted")
     idx = np.indices(divisions).reshape(3, -1).T  # (N, 3)
     n_points = len(idx)
     # Image of every point under every operation, in integer grid units:
     # new_i = sum_j R_ij p_j n_i / n_j + t_i n_i.  Tied axes have n_i == n_j, so this stays integral.
+    # A layer's heights are not periodic: an operation keeps the level (R_zz = 1) or mirrors it (R_zz = -1).
     scale = n[:, None] / n[None, :]
     images = np.empty((len(group.rotations), n_points), dtype=np.int64)
     for k, (rot, trans) in enumerate(zip(group.rotations, group.translations)):
-        new = idx @ (rot * scale).T + trans * n
+        if dim == 2:
+            new = idx[:, :2] @ (rot[:2, :2] * scale[:2, :2]).T + trans[:2] * n[:2]
+            level = idx[:, 2] if rot[2, 2] == 1 else divisions[2] - 1 - idx[:, 2]
+            new = np.column_stack([new, level])
+        else:
+            new = idx @ (rot * scale).T + trans * n
         new_int = np.rint(new).astype(np.int64)
         if np.abs(new - new_int).max() > 1e-6:
             raise RuntimeError(f"grid {divisions} is not commensurate with {group.symbol}")
@@ -120,6 +131,8 @@ def _build_grid(number: int, dim: int, divisions: tuple[int, int, int], z_frac: 
     # Wyckoff position of each site: the position of equal multiplicity whose representative subspace
     # contains some point of the orbit (projection(p) == p modulo 1).
     frac = _frac(idx, divisions, z_frac if dim == 2 else None)
+    if dim == 2:
+        frac[:, 2] -= 0.5  # the layer group's own z: 0 on the middle plane
     site_wyckoff = np.full(len(site_rep), -1, dtype=np.int64)
     point_mult = multiplicity[point_site]
     for wp in group.wyckoffs:
@@ -129,8 +142,6 @@ def _build_grid(number: int, dim: int, divisions: tuple[int, int, int], z_frac: 
         f = frac[members]
         proj = f @ wp.projection[:, :3].T + wp.projection[:, 3]
         diff = proj - f
-        if dim == 2:
-            diff[:, 2] = 0.0  # plane-group positions never constrain z
         diff -= np.rint(diff)
         on = members[np.all(np.abs(diff) < 1e-6, axis=1)]
         hit = np.unique(point_site[on])
@@ -221,3 +232,13 @@ class GridDistances:
         order = grid._order
         d = self.pairwise(grid.site_rep[grid.point_site[order]], order)
         return np.minimum.reduceat(d, grid._start[:-1])
+
+
+def layer_capacities(group: GroupInfo, z_frac: tuple[float, ...]) -> tuple[int, ...]:
+    """Per Wyckoff position of a layer group: how many orbits a position fixed in the plane can hold (one
+    per height it owns on the grid; 0 when the heights give it none), and 1 for the others (unused: only
+    fixed positions have a capacity). A fixed position's heights do not depend on the in-plane divisions,
+    so the coarsest commensurate grid tells."""
+    d = group.denominators
+    grid = get_grid(group, (d[0], d[1], len(z_frac)), tuple(z_frac))
+    return tuple(len(grid.sites_of_wyckoff(w.index)) if w.fixed else 1 for w in group.wyckoffs)

@@ -1,8 +1,10 @@
-"""Space groups and plane groups as sccop uses them, read from PyXtal's tables.
+"""Space groups and layer groups as sccop uses them, read from PyXtal's tables.
 
 A 3D structure lives in one of the 230 space groups (standard setting, hexagonal axes for R groups).
-A 2D layer lives in one of the 17 plane groups, represented by the layer group whose operations leave z
-unchanged (the layer normal is c, with vacuum along c), so every operation acts in the plane only.
+A 2D layer lives in one of the 80 layer groups (PyXtal's numbering and settings): c is the layer normal,
+with vacuum along it, and every operation maps z to +z or -z about the layer's middle plane (z = 0 in the
+group's own coordinates; sccop puts that plane at the middle of the cell). The 17 plane groups are the
+layer groups whose operations all keep z (`PLANE_GROUPS`): a flat layer is sampled in those.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import numpy as np
 
 from sccop.errors import SccopInputError
 
-# Plane group number -> (symbol, layer group number in PyXtal, 2D lattice system).
-# The layer groups chosen are exactly those whose operations keep z fixed.
+# Plane group number -> (symbol, the layer group number that has exactly its operations, 2D lattice system):
+# the layer groups whose operations all keep z, in which a flat layer is sampled.
 PLANE_GROUPS: dict[int, tuple[str, int, str]] = {
     1: ("p1", 1, "oblique"),
     2: ("p2", 3, "oblique"),
@@ -98,12 +100,34 @@ def point_group_order(group: GroupInfo) -> int:
 
 
 def group_numbers(dim: int) -> range:
-    return range(1, 231) if dim == 3 else range(1, 18)
+    """Space groups 1-230 (dim 3) or layer groups 1-80 (dim 2)."""
+    return range(1, 231) if dim == 3 else range(1, 81)
+
+
+def flat_layer_groups() -> tuple[int, ...]:
+    """The layer groups whose operations all keep z: the 17 plane groups, in which a flat layer is sampled."""
+    return tuple(sorted(layer for _, layer, _ in PLANE_GROUPS.values()))
+
+
+def layer_lattice_system(number: int) -> str:
+    """The 2D lattice system of layer group `number` (1-7 oblique, 8-48 rectangular, 49-64 square, 65-80
+    hexagonal)."""
+    if number <= 7:
+        return "oblique"
+    if number <= 48:
+        return "rectangular"
+    if number <= 64:
+        return "square"
+    return "hexagonal"
+
+
+def group_kind(dim: int) -> str:
+    return "space group" if dim == 3 else "layer group"
 
 
 @lru_cache(maxsize=None)
 def get_group(number: int, dim: int = 3) -> GroupInfo:
-    """GroupInfo for space group `number` (dim=3, 1-230) or plane group `number` (dim=2, 1-17)."""
+    """GroupInfo for space group `number` (dim=3, 1-230) or layer group `number` (dim=2, 1-80)."""
     import warnings
 
     from pyxtal.symmetry import Group
@@ -111,7 +135,7 @@ def get_group(number: int, dim: int = 3) -> GroupInfo:
     if dim not in (2, 3):
         raise SccopInputError(f"dim must be 2 or 3, got {dim}")
     if number not in group_numbers(dim):
-        kind = "space group" if dim == 3 else "plane group"
+        kind = group_kind(dim)
         raise SccopInputError(f"{kind} {number} does not exist (valid: 1-{group_numbers(dim)[-1]})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -121,8 +145,9 @@ def get_group(number: int, dim: int = 3) -> GroupInfo:
             lattice_system = group.lattice_type
             centring = symbol[0]
         else:
-            symbol, layer_number, lattice_system = PLANE_GROUPS[number]
-            group = Group(layer_number, dim=2)
+            group = Group(number, dim=2)
+            symbol = group.symbol
+            lattice_system = layer_lattice_system(number)
             centring = "C" if symbol.startswith("c") else "P"
     ops = group.Wyckoff_positions[0].ops
     affine = np.array([op.affine_matrix for op in ops])
@@ -131,7 +156,8 @@ def get_group(number: int, dim: int = 3) -> GroupInfo:
     wyckoffs = []
     for i, wp in enumerate(group.Wyckoff_positions):
         projection = np.array(wp.ops[0].affine_matrix[:3, :])
-        # In a layer, z is free for every position; what counts is the freedom in the plane.
+        # In a layer, `dof` is the freedom in the plane: a position with none (0, 0, z) can still hold one
+        # orbit per height of the layer (sccop.symmetry.grid counts them).
         dof = int(wp.get_dof()) if dim == 3 else int(np.linalg.matrix_rank(projection[:2, :2]))
         wyckoffs.append(
             WyckoffSite(index=i, label=wp.get_label(), multiplicity=int(wp.multiplicity), dof=dof, projection=projection)
@@ -188,7 +214,7 @@ def parse_groups(text: str | None, dim: int = 3) -> list[int]:
     valid = group_numbers(dim)
     if text is None or str(text).strip() == "":
         return list(valid)
-    kind = "space group" if dim == 3 else "plane group"
+    kind = group_kind(dim)
     numbers: set[int] = set()
     for part in str(text).split(","):
         part = part.strip()

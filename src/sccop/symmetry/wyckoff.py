@@ -1,9 +1,10 @@
 """Wyckoff assignments: ways to distribute each element's atoms over a group's Wyckoff positions.
 
 An assignment is a tuple of (element, Wyckoff index) pairs, one per occupied orbit. A position with no
-free parameter (dof 0) holds at most `fixed_capacity` orbits in the whole structure (1 in a crystal;
-in a puckered layer one per z level, since the plane position is fixed but the height is not);
-positions with free parameters may hold several. Atom counts are per conventional cell.
+free parameter (dof 0) holds at most as many orbits as its capacity: 1 in a crystal; in a layer, a
+position fixed in the plane (0, 0, z) holds one orbit per height the grid offers it (`capacities`, see
+sccop.symmetry.grid.layer_capacities). Positions with free parameters may hold several. Atom counts are
+per conventional cell.
 """
 
 from __future__ import annotations
@@ -17,12 +18,20 @@ from sccop.symmetry.groups import GroupInfo
 Assignment = tuple[tuple[str, int], ...]
 
 
-def _reachable(group: GroupInfo, count: int, fixed_capacity: int = 1) -> bool:
-    """Can `count` atoms be written as a sum of multiplicities (fixed positions at most `fixed_capacity` times)?"""
-    return _reachable_after(group, count, np.arange(len(group.wyckoffs)), (0,) * len(group.wyckoffs), fixed_capacity)
+Capacities = tuple[int, ...] | None  # per Wyckoff index, for fixed positions; None: 1 each
 
 
-def compatibility_problem(group: GroupInfo, counts: dict[str, int], fixed_capacity: int = 1) -> str | None:
+def _capacities(group: GroupInfo, capacities: Capacities) -> tuple[int, ...]:
+    return tuple(capacities) if capacities is not None else (1,) * len(group.wyckoffs)
+
+
+def _reachable(group: GroupInfo, count: int, capacities: Capacities = None) -> bool:
+    """Can `count` atoms be written as a sum of multiplicities (fixed positions at most their capacity times)?"""
+    return _reachable_after(group, count, np.arange(len(group.wyckoffs)), (0,) * len(group.wyckoffs),
+                            _capacities(group, capacities))
+
+
+def compatibility_problem(group: GroupInfo, counts: dict[str, int], capacities: Capacities = None) -> str | None:
     """Fast check: None when some assignment exists, else a one-line reason naming the element(s).
 
     `counts` are per conventional cell; for a centred group the reason also gives the primitive count.
@@ -30,9 +39,9 @@ def compatibility_problem(group: GroupInfo, counts: dict[str, int], fixed_capaci
     factor = group.centring_factor
     note = " in the conventional cell ({} per primitive cell)" if factor > 1 else ""
     for el, n in counts.items():
-        if not _reachable(group, n, fixed_capacity):
+        if not _reachable(group, n, capacities):
             return f"{group.symbol} has no Wyckoff combination for {n} {el} atoms" + note.format(n // factor)
-    if not wyckoff_assignments(group, counts, cap=1, fixed_capacity=fixed_capacity):
+    if not wyckoff_assignments(group, counts, cap=1, capacities=capacities):
         total = " + ".join(f"{n} {el}" for el, n in counts.items())
         return f"{group.symbol} has no Wyckoff combination for {total} atoms together (special positions run out)"
     return None
@@ -45,7 +54,7 @@ def wyckoff_assignments(
     cap: int = 256,
     seed: int = 0,
     max_nodes: int = 200_000,
-    fixed_capacity: int = 1,
+    capacities: Capacities = None,
 ) -> list[Assignment]:
     """Up to `cap` distinct assignments in randomised order (deterministic for a given `seed`).
 
@@ -55,12 +64,13 @@ def wyckoff_assignments(
     would return near-copies of its first branch). `max_nodes` bounds the total work so no call hangs.
     """
     key = tuple(sorted(counts.items()))
-    return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, fixed_capacity))
+    return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, _capacities(group, capacities)))
 
 
 @lru_cache(maxsize=4096)
 def _assignments(
-    number: int, dim: int, counts: tuple[tuple[str, int], ...], cap: int, seed: int, max_nodes: int, fixed_capacity: int
+    number: int, dim: int, counts: tuple[tuple[str, int], ...], cap: int, seed: int, max_nodes: int,
+    capacities: tuple[int, ...],
 ) -> tuple[Assignment, ...]:
     from sccop.symmetry.groups import get_group
 
@@ -87,14 +97,14 @@ def _assignments(
             wp = wyckoffs[order[pos]]
             most = remaining // wp.multiplicity
             if wp.fixed:
-                most = min(most, fixed_capacity - used[wp.index])
+                most = min(most, capacities[wp.index] - used[wp.index])
             for k in rng.permutation(most + 1):
                 k = int(k)
                 left = remaining - k * wp.multiplicity
                 new_used = used
                 if wp.fixed and k:
                     new_used = used[: wp.index] + (used[wp.index] + k,) + used[wp.index + 1 :]
-                if left and not _reachable_after(group, left, order[pos + 1 :], new_used, fixed_capacity):
+                if left and not _reachable_after(group, left, order[pos + 1 :], new_used, capacities):
                     continue
                 rest = fill(pos + 1, left, new_used)
                 if rest is not None:
@@ -123,7 +133,7 @@ def _assignments(
 
 
 def _reachable_after(
-    group: GroupInfo, count: int, positions: np.ndarray, used: tuple[int, ...], fixed_capacity: int
+    group: GroupInfo, count: int, positions: np.ndarray, used: tuple[int, ...], capacities: tuple[int, ...]
 ) -> bool:
     """Knapsack reachability of `count` atoms with only the still-undecided `positions`.
 
@@ -137,7 +147,7 @@ def _reachable_after(
         if m > count:
             continue
         if wp.fixed:
-            for _ in range(fixed_capacity - used[wp.index]):  # one 0/1 item per allowed copy
+            for _ in range(capacities[wp.index] - used[wp.index]):  # one 0/1 item per allowed copy
                 can |= (can << m) & mask
         else:
             step = m  # unbounded copies: shifts by m, 2m, 4m ... reach every multiple in log steps
