@@ -23,6 +23,7 @@ import numpy as np
 from ase import Atoms
 
 from sccop.config import BackendConfig, RelaxConfig
+from sccop.symmetry.analysis import is_layer
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +58,30 @@ def failed(atoms: Atoms, reason: str, **kw) -> EnergyResult:
     return EnergyResult(status=FAILED, atoms=atoms, reason=reason, **kw)
 
 
+def cell_size(atoms: Atoms) -> float | None:
+    """The cell volume of a crystal, the in-plane area of a layer (None for anything else)."""
+    if atoms.pbc.all():
+        return atoms.get_volume()
+    if is_layer(atoms):
+        return float(np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1])))
+    return None
+
+
 def structure_problem(atoms: Atoms, config: RelaxConfig, volume0: float | None = None) -> str | None:
-    """Collapsed atoms or an exploded cell, as a reason; None when the geometry is sane."""
+    """Collapsed atoms or an exploded cell (volume, or a layer's area), as a reason; None when the geometry
+    is sane."""
     from ase.neighborlist import neighbor_list
 
     if len(atoms) > 1 or atoms.pbc.any():
         d = neighbor_list("d", atoms, config.min_distance)
         if len(d):
             return f"atoms collapsed: distance {d.min():.3f} A < {config.min_distance} A"
-    if volume0 and atoms.pbc.all():
-        ratio = atoms.get_volume() / volume0
+    size = cell_size(atoms) if volume0 else None
+    if size:
+        ratio = size / volume0
         if ratio > config.max_volume_ratio:
-            return f"cell exploded: volume x{ratio:.1f} > x{config.max_volume_ratio}"
+            what = "volume" if atoms.pbc.all() else "area"
+            return f"cell exploded: {what} x{ratio:.1f} > x{config.max_volume_ratio}"
     return None
 
 
@@ -260,8 +273,13 @@ def single_points(
     return results  # type: ignore[return-value]
 
 
+# Voigt strain components a layer's cell may relax: xx, yy and xy (not zz, yz, xz).
+LAYER_CELL_MASK = [1, 1, 0, 0, 0, 1]
+
+
 def _prepare(atoms: Atoms, config: RelaxConfig):
-    """The optimizable (FrechetCellFilter with pressure, or the atoms) and its ASE optimizer."""
+    """The optimizable (FrechetCellFilter with pressure, masked to the plane for a layer, or the atoms) and
+    its ASE optimizer."""
     from ase.filters import FrechetCellFilter
     from ase.optimize import BFGS, FIRE
     from ase.units import GPa
@@ -270,7 +288,12 @@ def _prepare(atoms: Atoms, config: RelaxConfig):
         from ase.constraints import FixSymmetry
 
         atoms.set_constraint(FixSymmetry(atoms, symprec=config.symprec))
-    target = FrechetCellFilter(atoms, scalar_pressure=config.pressure * GPa) if config.relax_cell else atoms
+    if not config.relax_cell:
+        target = atoms
+    elif is_layer(atoms):  # a layer's cell relaxes in its plane only: c, its normal and its vacuum stay
+        target = FrechetCellFilter(atoms, mask=LAYER_CELL_MASK)
+    else:
+        target = FrechetCellFilter(atoms, scalar_pressure=config.pressure * GPa)
     optimizers = {"fire": FIRE, "bfgs": BFGS}
     if config.optimizer.lower() not in optimizers:
         from sccop.errors import SccopInputError
@@ -332,7 +355,7 @@ def relax_many(
             continue
         # `used`: seconds of backend calls charged to this structure; its time limit counts only those,
         # so waiting in lockstep for other structures does not use it up.
-        active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": atoms.get_volume() if atoms.pbc.all() else None,
+        active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": cell_size(atoms),
                      "used": 0.0, "t0": time.perf_counter(), "steps": 0}
     done = sum(r is not None for r in results)
     if progress and done:
