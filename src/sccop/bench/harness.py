@@ -68,7 +68,7 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                 random_search(config, folder, budget_calls=calls, budget_minutes=minutes,
                               budget_evaluations=evaluations, calculator=calculator, force=force)
         db = open_store(folder, config, name)
-        result = score(db, row, reference)
+        result = score(db, row, reference, config=config)
         if evaluations is not None:
             result["budget_evaluations"] = evaluations
         if method == "random":  # its relaxations are independent draws: their expectation is less noisy
@@ -84,6 +84,14 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
             reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
             log.warning("refining %s on %s failed: %s", method, row.id, reason)
             result["refine_reason"] = reason
+    if result.get("status") == "ok" and reference is not None:
+        try:
+            result.update(reference_scores(row, reference, config, folder, open_store(folder, config, name), result,
+                                           calculator))
+        except Exception as exc:  # noqa: BLE001 - the other scores stand; the reference is tried again next time
+            reason = str(exc) if isinstance(exc, SccopInputError) else describe_error(exc)
+            log.warning("relaxing the reference of %s failed: %s", row.id, reason)
+            result["reference_reason"] = reason
     minutes = round((time.perf_counter() - start) / 60.0, 2)
     if rescoring and finished.get("wall_minutes") is not None:
         result["wall_minutes"] = finished["wall_minutes"]
@@ -91,6 +99,24 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
     else:
         result["wall_minutes"] = minutes
     return {"id": row.id, "method": method, **result}
+
+
+def reference_scores(row: BenchRow, reference: Path, config: RunConfig, folder: Path, store, result: dict,
+                     calculator=None) -> dict:
+    """The reference relaxed by the row's backend (in reference-METHOD beside the method's `folder`, read
+    back on a rerun) and whether
+    the method reached its energy, as relaxed and, when refined, after refinement (sccop.bench.reference)."""
+    from sccop.bench.reference import reach_scores, relax_reference
+    from sccop.bench.summary import ranked_energy
+
+    out = relax_reference(reference, row.formula, config, folder.parent / f"reference-{folder.name}", calculator)
+    energy = out.get("reference_energy_per_atom")
+    out.update(reach_scores(store, ranked_energy(result), energy, result.get("structure_match")))
+    refined = ranked_energy({k[len("refined_"):]: v for k, v in result.items() if k.startswith("refined_")})
+    if refined is not None and energy is not None:
+        scores = reach_scores(store, refined, energy, result.get("refined_structure_match"))
+        out.update({f"refined_{k}": scores[k] for k in ("reached", "gap_mev", "miss_cause") if k in scores})
+    return out
 
 
 def load_results(path: Path) -> dict[tuple[str, str], dict]:

@@ -28,8 +28,13 @@ from sccop.symmetry.analysis import matcher, to_structure
 TOP = 5
 
 
-def read_reference(path: Path):
-    """The reference structure (pymatgen), read only to score."""
+def read_reference(path: Path, config: RunConfig | None = None, formula: str | None = None):
+    """The reference structure (pymatgen), read only to score; for a 2D search (`config`), as a layer of the
+    search's cell height (sccop.bench.reference)."""
+    if config is not None and config.sampler.dim == 2:
+        from sccop.bench.reference import reference_atoms
+
+        return to_structure(reference_atoms(path, config, formula))
     from pymatgen.core import Structure
 
     return Structure.from_file(path)
@@ -80,7 +85,7 @@ def _store(db) -> Store:
     return db if isinstance(db, Store) else Store(db)
 
 
-def score(db, row: BenchRow, reference: Path | None, top: int = TOP) -> dict:
+def score(db, row: BenchRow, reference: Path | None, top: int = TOP, config: RunConfig | None = None) -> dict:
     """Scores of one method's database (a Store, or the path of a SQLite file) as relaxed, and its costs
     (see the module docstring)."""
     store = _store(db)
@@ -123,7 +128,7 @@ def score(db, row: BenchRow, reference: Path | None, top: int = TOP) -> dict:
     out["best_spacegroup_by_evaluations"] = best_by_evaluations(rows, groups)
     if reference is not None:
         try:
-            ref = read_reference(reference)
+            ref = read_reference(reference, config, row.formula)
             fits = answer_scores(row, [c.atoms for c in answer], [c.spacegroup for c in answer], None, ref)
             out.update({"reference": reference.name, "structure_match": fits["structure_match"],
                         "top5_structure_match": fits["top5_structure_match"]})
@@ -154,7 +159,7 @@ def score_refined(db, row: BenchRow, reference: Path | None, config: RunConfig, 
     ref = None
     if reference is not None:
         try:
-            ref = read_reference(reference)
+            ref = read_reference(reference, config, row.formula)
         except Exception:  # noqa: BLE001 - scored without it; score() already named the problem
             ref = None
     for name, variant in variants.items():

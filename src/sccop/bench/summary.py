@@ -19,6 +19,10 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
     "minutes_to_final_group", "calls_to_hit", "minutes_to_hit", "calls_to_hit_found", "evaluations_to_hit",
     "evaluations", "budget_evaluations", "best_spacegroup_by_evaluations", "calls_to_match", "minutes_to_match",
     "top1_chance", "expected_calls_to_hit", "expected_evaluations_to_hit",  # random search only (sccop.resample)
+    # the reference relaxed by the row's backend (sccop.bench.reference)
+    "reference_energy_per_atom", "reference_spacegroup", "reference_reason", "reached", "gap_mev", "calls_to_reached",
+    "evaluations_to_reached", "minutes_to_reached", "miss_cause", "refined_reached", "refined_gap_mev",
+    "refined_miss_cause",
 ]
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_enthalpy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
                    "top5_spacegroup_match", "structure_match", "top5_structure_match"]
@@ -148,6 +152,57 @@ def expected_random(table: list[BenchRow], results: dict) -> list[str]:
     return [" ".join(lines), ""]
 
 
+SIZE_BINS = ((1, 4), (5, 8), (9, 12), (13, 10**6))
+
+
+def size_bin(nsites: int) -> str:
+    for lo, hi in SIZE_BINS:
+        if lo <= nsites <= hi:
+            return f"{lo}-{hi}" if hi < 10**6 else f"{lo}+"
+    return "?"
+
+
+def reached_table(table: list[BenchRow], results: dict, methods) -> list[str]:
+    """Rows whose best reached the reference's energy as the row's backend relaxes it (sccop.bench.reference),
+    per size bin and method, with the miss causes and the calls until reached."""
+    if not any("reached" in r for r in results.values()):
+        return []
+    from sccop.bench.reference import REACHED_MEV
+
+    bins = [b for b in dict.fromkeys(size_bin(r.nsites) for r in sorted(table, key=lambda r: r.nsites))]
+    lines = ["## Reaching the backend's minimum at the reference", "",
+             f"The reference relaxed by the row's own backend; reached: the method's best (as relaxed) at most "
+             f"{REACHED_MEV:g} meV/atom above it. Misses by cause: search (the backend puts the reference lower), "
+             "backend (the method found something the backend puts lower than the reference), tie (within the "
+             "tolerance, another structure).", "",
+             "| atoms | rows | " + " | ".join(f"{m} reached | {m} refined reached | {m} misses (search/backend/tie)"
+                                          for m in methods) + " |",
+             "|" + "---|" * (2 + 3 * len(methods))]
+    for name in bins + ["all"]:
+        members = [r for r in table if name in ("all", size_bin(r.nsites))]
+        cells = []
+        for m in methods:
+            done = [results.get((r.id, m)) for r in members]
+            done = [d for d in done if d is not None and "reached" in d]
+            refined = [d for d in done if "refined_reached" in d]
+            causes = [d.get("miss_cause") for d in done]
+            cells += [f"{sum(bool(d['reached']) for d in done)}/{len(done)}",
+                      f"{sum(bool(d['refined_reached']) for d in refined)}/{len(refined)}",
+                      "/".join(str(causes.count(c)) for c in ("search", "backend", "tie"))]
+        label = "**all**" if name == "all" else name
+        lines.append(f"| {label} | {len(members)} | " + " | ".join(cells) + " |")
+    for m in methods:
+        calls = [results[(r.id, m)]["calls_to_reached"] for r in table
+                 if results.get((r.id, m), {}).get("calls_to_reached") is not None]
+        minutes = [results[(r.id, m)]["minutes_to_reached"] for r in table
+                   if results.get((r.id, m), {}).get("minutes_to_reached") is not None]
+        gaps = [f"{r.id} {results[(r.id, m)]['gap_mev']:+.0f}" for r in table
+                if results.get((r.id, m), {}).get("reached") is False]
+        lines.append(f"- {m}: backend calls until reached, median {spread(calls)}; minutes {spread(minutes)}; "
+                     f"not reached (gap, meV/atom): {', '.join(gaps) or 'none'}.")
+    return lines + [""]
+
+
 def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict], methods) -> str:
     """Counts per category and overall (as relaxed, refined, re-ranked), the calls-to-first-hit ratio, and
     the rows one method won."""
@@ -156,6 +211,7 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
         if prefix and not any(f"{prefix}spacegroup_match" in r for r in results.values()):
             continue
         lines += [f"## {title}", ""] + counts_table(table, results, methods, prefix)
+    lines += reached_table(table, results, methods)
     refine_calls = {m: sum(int(r.get("refine_calls") or 0) for (i, mm), r in results.items() if mm == m) for m in methods}
     if any(refine_calls.values()):
         lines += ["Refinement calls (not counted in the budget): "
@@ -200,5 +256,5 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
     return "\n".join(lines)
 
 
-__all__ = ["RESULT_COLUMNS", "write_results", "summary_markdown", "spread", "pairs", "ratios", "equal_cost",
+__all__ = ["RESULT_COLUMNS", "SIZE_BINS", "size_bin", "reached_table", "write_results", "summary_markdown", "spread", "pairs", "ratios", "equal_cost",
            "expected_random", "counts_table"]
