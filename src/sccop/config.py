@@ -483,6 +483,13 @@ class RefineConfig(Section):
         allowed=text(optional=True),
     )
     rerank_top: int = setting(10, "Unique candidates relaxed by the re-ranking backend.", allowed=integer(1, 1000))
+    formation: str = setting(
+        "auto",
+        "Formation energies in the summary (per atom and, for a layer, per area) against elemental references "
+        "relaxed by the backend (each element's lowest of fcc, bcc, hcp, simple cubic, diamond, its ASE reference "
+        "state and the dimer; sccop.answer.references): auto (layers only), on or off.",
+        allowed=text(choices=("auto", "on", "off")),
+    )
 
 
 @dataclass(frozen=True)

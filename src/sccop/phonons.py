@@ -7,6 +7,14 @@ From the force constants: frequencies on a Monkhorst-Pack mesh and along the ban
 Bravais lattice (seekpath, through phonopy's auto_band_structure), and the total DOS. A structure is
 flagged unstable when a frequency lies below -`threshold` THz (phonopy gives imaginary modes as
 negative frequencies); the threshold absorbs the numerical noise of acoustic modes near Gamma.
+
+A layer (pbc True, True, False) is repeated in its plane only, its displaced supercells stay layers,
+and its wave vectors lie in the plane (a mesh of 1 along c, and the band path of its 2D lattice:
+Gamma-M-K-Gamma for a hexagonal layer, Gamma-X-S-Y-Gamma otherwise). A layer's flexural acoustic mode
+(ZA) goes slightly imaginary near Gamma in any finite-displacement calculation that does not impose
+rotational invariance (graphene: -0.3 THz with CHGNet, by Fourier interpolation between the supercell's
+wave vectors), so a layer is flagged by the wave vectors its supercell holds exactly (i/n1, j/n2, 0), the
+three acoustic modes at Gamma left out, as C2DB does; `min_frequency` still reports the lowest anywhere.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from ase import Atoms
 
 from sccop.config import BackendConfig, RelaxConfig
 from sccop.relaxation import enthalpy_per_atom, relax, single_points
+from sccop.symmetry.analysis import is_layer
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +47,29 @@ class PhononResult:
     supercell: tuple[int, int, int] = (1, 1, 1)
     displacements: int = 0
     min_frequency: float | None = None
+    min_commensurate_frequency: float | None = None  # a layer: at the supercell's own wave vectors
     imaginary: bool | None = None
     bands: dict = field(default_factory=dict)
     dos: dict = field(default_factory=dict)
 
 
+def layer_band_path(atoms: Atoms) -> tuple[list[list[list[float]]], list[str]]:
+    """The in-plane band path of a layer (fractional reciprocal coordinates of its cell) and its labels."""
+    a, b = atoms.cell[0], atoms.cell[1]
+    la, lb = np.linalg.norm(a), np.linalg.norm(b)
+    angle = math.degrees(math.acos(np.clip(a @ b / (la * lb), -1.0, 1.0)))
+    if abs(la - lb) < 1e-3 * la and (abs(angle - 120.0) < 0.5 or abs(angle - 60.0) < 0.5):
+        k = [1 / 3, 1 / 3, 0.0] if angle > 90.0 else [2 / 3, 1 / 3, 0.0]
+        points, labels = [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], k, [0.0, 0.0, 0.0]], ["$\\Gamma$", "M", "K", "$\\Gamma$"]
+    else:
+        points = [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 0.0]]
+        labels = ["$\\Gamma$", "X", "S", "Y", "$\\Gamma$"]
+    return [points], labels
+
+
 def supercell_for(atoms: Atoms, min_length: float) -> tuple[int, int, int]:
-    """Repeats of each cell vector so that the supercell is at least `min_length` between opposite faces."""
+    """Repeats of each cell vector so that the supercell is at least `min_length` between opposite faces
+    (a layer is not repeated along its normal c)."""
     cell = np.asarray(atoms.cell[:])
     volume = abs(np.linalg.det(cell))
     reps = []
@@ -52,6 +77,8 @@ def supercell_for(atoms: Atoms, min_length: float) -> tuple[int, int, int]:
         j, k = (i + 1) % 3, (i + 2) % 3
         width = volume / np.linalg.norm(np.cross(cell[j], cell[k]))
         reps.append(max(1, math.ceil(min_length / width - 1e-9)))
+    if is_layer(atoms):
+        reps[2] = 1
     return tuple(reps)
 
 
@@ -88,7 +115,8 @@ def phonons(
     unit = PhonopyAtoms(symbols=atoms.get_chemical_symbols(), cell=atoms.cell[:], scaled_positions=atoms.get_scaled_positions())
     ph = Phonopy(unit, supercell_matrix=np.diag(reps))
     ph.generate_displacements(distance=displacement)
-    supercells = [Atoms(s.symbols, cell=s.cell, scaled_positions=s.scaled_positions, pbc=True)
+    layer = is_layer(atoms)
+    supercells = [Atoms(s.symbols, cell=s.cell, scaled_positions=s.scaled_positions, pbc=atoms.pbc if layer else True)
                   for s in ph.supercells_with_displacements]
     results = single_points(supercells, backend, relax_config, calculator=calculator)
     bad = [r for r in results if not r.ok]
@@ -100,10 +128,17 @@ def phonons(
     ph.forces = np.array([r.forces for r in results])
     ph.produce_force_constants()
     ph.symmetrize_force_constants()
-    ph.run_mesh([mesh] * 3, is_gamma_center=True)
+    ph.run_mesh([mesh, mesh, 1] if layer else [mesh] * 3, is_gamma_center=True)
     lowest = float(np.min(ph.mesh.frequencies))
     try:
-        ph.auto_band_structure(npoints=band_points, with_eigenvectors=False)
+        if layer:
+            from phonopy.phonon.band_structure import get_band_qpoints_and_path_connections
+
+            path, labels = layer_band_path(atoms)
+            qpoints, connections = get_band_qpoints_and_path_connections(path, npoints=band_points)
+            ph.run_band_structure(qpoints, path_connections=connections, labels=labels)
+        else:
+            ph.auto_band_structure(npoints=band_points, with_eigenvectors=False)
         bands = ph.band_structure
         labels = getattr(bands, "labels", None)
         out.bands = {"distances": [np.asarray(d) for d in bands.distances],
@@ -117,7 +152,21 @@ def phonons(
     out.dos = {"frequencies": np.asarray(ph.total_dos.frequency_points), "dos": np.asarray(ph.total_dos.dos)}
     out.min_frequency = lowest
     out.imaginary = bool(lowest < -threshold)
+    if layer:
+        out.min_commensurate_frequency = commensurate_minimum(ph, reps)
+        out.imaginary = bool(out.min_commensurate_frequency < -threshold)
     return out
+
+
+def commensurate_minimum(ph, reps: tuple[int, int, int]) -> float:
+    """The lowest frequency (THz) at the wave vectors a diagonal supercell `reps` holds exactly, the three
+    acoustic modes at Gamma left out."""
+    qpoints = [[i / reps[0], j / reps[1], k / reps[2]] for i in range(reps[0]) for j in range(reps[1]) for k in range(reps[2])]
+    ph.run_qpoints(qpoints)
+    frequencies = np.asarray(ph.get_qpoints_dict()["frequencies"])
+    gamma = np.sort(frequencies[0])[3:]
+    rest = frequencies[1:].ravel()
+    return float(min(gamma.min() if len(gamma) else np.inf, rest.min() if len(rest) else np.inf))
 
 
 def _label(text: str) -> str:
@@ -168,7 +217,12 @@ def plot_phonons(result: PhononResult, title: str):
     ax.axhline(0, color="k", lw=0.5)
     ax.set_ylabel("frequency (THz)")
     verdict = "imaginary modes" if result.imaginary else "no imaginary mode"
-    ax.set_title(f"{title}: {verdict} (lowest {result.min_frequency:.2f} THz)", fontsize=9)
+    if result.min_commensurate_frequency is not None:  # a layer, judged at the supercell's wave vectors
+        verdict += (f" (lowest {result.min_commensurate_frequency:.2f} THz at the supercell's wave vectors, "
+                    f"{result.min_frequency:.2f} THz anywhere)")
+    else:
+        verdict += f" (lowest {result.min_frequency:.2f} THz)"
+    ax.set_title(f"{title}: {verdict}", fontsize=9)
     if result.dos:
         ax_dos.plot(result.dos["dos"], result.dos["frequencies"], color="tab:blue", lw=1)
         ax_dos.set_xlabel("DOS")
@@ -178,6 +232,7 @@ def plot_phonons(result: PhononResult, title: str):
 
 
 PHONON_FIELDS = ["rank", "uid", "formula", "spacegroup", "backend", "status", "reason", "imaginary", "min_frequency_thz",
+                 "min_commensurate_frequency_thz",
                  "energy_per_atom", "enthalpy_per_atom", "supercell", "displacements", "plot"]
 
 
@@ -261,6 +316,8 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
             "backend": chosen.name + (f" {chosen.model}" if chosen.model else ""), "status": result.status,
             "reason": result.reason or "", "imaginary": "" if result.imaginary is None else result.imaginary,
             "min_frequency_thz": "" if result.min_frequency is None else round(result.min_frequency, 4),
+            "min_commensurate_frequency_thz": "" if result.min_commensurate_frequency is None
+            else round(result.min_commensurate_frequency, 4),
             "energy_per_atom": "" if result.energy_per_atom is None else round(result.energy_per_atom, 6),
             "enthalpy_per_atom": "" if result.enthalpy_per_atom is None else round(result.enthalpy_per_atom, 6),
             "supercell": "x".join(map(str, result.supercell)), "displacements": result.displacements, "plot": plot,

@@ -2,7 +2,9 @@
 
 - DIR/summary.csv: one line per candidate. `energy_per_atom` is E/N and, under pressure,
   `enthalpy_per_atom` is (E + PV)/N; `above_best` is in what the search ranks (the enthalpy under
-  pressure, else the energy), eV/atom.
+  pressure, else the energy), eV/atom. With elemental references (layers by default;
+  sccop.answer.references): `formation_energy_per_atom` (eV/atom) and, for a layer,
+  `formation_energy_per_area` (eV/A^2) and `area_per_atom` (A^2).
 - DIR/best: per candidate its symmetrised conventional cell as a CIF with space group and Wyckoff sites
   (NN_FORMULA_GROUP.cif) and its standard primitive cell (NN_FORMULA_GROUP.POSCAR).
 - DIR/results.extxyz: every relaxed structure of the run (relaxations, symmetrised versions, re-ranked
@@ -15,14 +17,17 @@ import csv
 import io
 from pathlib import Path
 
+from sccop.answer import references
 from sccop.answer.candidates import Candidate
+from sccop.answer.references import formation_energies
 from sccop.answer.ranking import ranked, rerank_name
 from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.symmetry.analysis import primitive_cell, spacegroup_and_symbol, symmetrized_cif, to_structure
 
 SUMMARY_FIELDS = [
-    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "enthalpy_per_atom", "above_best", "round",
+    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "enthalpy_per_atom", "above_best",
+    "formation_energy_per_atom", "formation_energy_per_area", "area_per_atom", "round",
     "calls", "relaxed", "uid", "relaxed_spacegroup", "relaxed_energy_per_atom", "symmetrized", "copies", "primary_rank",
     "rerank_backend", "rerank_energy_per_atom", "rerank_enthalpy_per_atom", "rerank_above_best", "rerank_spacegroup",
     "rerank_reason",
@@ -51,8 +56,20 @@ def _round(value):
     return None if value is None else round(float(value), 6)
 
 
-def summary_lines(store, candidates: list[Candidate], rerank: str | None = None) -> list[dict]:
-    """One summary.csv line per candidate (`rerank`: the re-ranking backend's name)."""
+def potentials_of(store, config: RunConfig) -> dict | None:
+    """The run's elemental references (element -> (energy per atom, form)) when it reports formation
+    energies (sccop.answer.references); None otherwise."""
+    if not (references.wanted(config) and config.composition):
+        return None
+    from sccop.composition import parse_composition
+
+    return references.chemical_potentials(store, parse_composition(config.composition).elements)
+
+
+def summary_lines(store, candidates: list[Candidate], rerank: str | None = None,
+                  potentials: dict | None = None) -> list[dict]:
+    """One summary.csv line per candidate (`rerank`: the re-ranking backend's name; `potentials`: element ->
+    (energy per atom, form) of the elemental references, for formation energies)."""
     lines = []
     best = min((c.energy for c in candidates), default=None)
     best_rerank = min((c.rerank_energy for c in candidates if c.rerank_energy is not None), default=None)
@@ -68,6 +85,8 @@ def summary_lines(store, candidates: list[Candidate], rerank: str | None = None)
             "relaxed_energy_per_atom": _round(_per_atom(store.get(c.source))[0]), "symmetrized": c.symmetrized,
             "copies": c.copies, "primary_rank": c.rank_primary,
         }
+        if potentials and energy is not None and c.rerank_energy is None:
+            line.update({k: _round(v) for k, v in formation_energies(atoms, energy, potentials).items()})
         if c.rerank_uid is not None:
             line.update({"rerank_backend": rerank, "rerank_reason": c.rerank_reason})
         if c.rerank_energy is not None:
@@ -105,7 +124,8 @@ def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Ca
 
     out = Path(out)
     candidates = (ranked(store, config) if candidates is None else candidates)[: config.search.top]
-    lines = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None)
+    potentials = potentials_of(store, config)
+    lines = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None, potentials)
     best_dir = out / "best"
     if best_dir.is_symlink():
         raise SccopInputError(f"{best_dir} is a symbolic link; sccop writes only into folders it made")
@@ -133,5 +153,5 @@ def write_outputs(store, out: str | Path, config: RunConfig, candidates: list[Ca
     return lines
 
 
-__all__ = ["SUMMARY_FIELDS", "summary_lines", "write_outputs", "reported_atoms", "structure_name", "reduced_formula",
+__all__ = ["SUMMARY_FIELDS", "potentials_of", "summary_lines", "write_outputs", "reported_atoms", "structure_name", "reduced_formula",
            "relaxed_structures"]

@@ -6,6 +6,8 @@
   tolerance, `target_spacegroup` the group it was symmetrised to).
 - Re-rank (optional): a second backend relaxes the `rerank_top` lowest candidates (stage `rerank`, uid
   `rerank:<backend>:<candidate uid>`).
+- Elemental references (layers, or `formation = "on"`): simple forms of each element relaxed by the
+  backend (sccop.answer.references, stage `reference`), for the formation energies in the summary.
 Refinement calls are made after the search, through the run's ledger, and no budget counts them: their
 rows carry `refine_call=1` instead of `backend_call=1`. Calls already in the store are not repeated.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from sccop.answer import references
 from sccop.answer.candidates import Candidate, raw_candidates
 from sccop.answer.ranking import ranked, rerank_backend, rerank_name, tie_tolerance
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
@@ -70,6 +73,16 @@ def refine(store, config: RunConfig, *, ledger: Ledger | None = None, calculator
         made = ledger.run(spec, symmetrised_calls(store, config), desc=f"symmetrising ({config.backend.name})").made
         if made:
             log.info("refinement: %d symmetrised versions re-relaxed under FixSymmetry", made)
+    if references.wanted(config) and config.composition:
+        from sccop.composition import parse_composition
+
+        elements = parse_composition(config.composition).elements
+        made = references.reference_calls(store, config, elements, calculator=calculator, executor=ledger.executor,
+                                          progress=progress)
+        if made:
+            log.info("elemental references: %d forms relaxed", made)
+        for element, (energy, form) in references.chemical_potentials(store, elements).items():
+            log.info("reference of %s: %s, %.4f eV/atom", element, form, energy)
     if cfg.rerank:
         backend = rerank_backend(config)
         items = rerank_calls(store, config)

@@ -108,6 +108,7 @@ def symmetric_data(structure) -> dict:
     return {
         "group": int(grid.group.number),
         "dim": int(grid.group.dim),
+        **({"layer_group": True} if grid.group.dim == 2 else {}),
         "divisions": [int(x) for x in grid.divisions],
         "z_frac": None if grid.z_frac is None else [float(z) for z in grid.z_frac],
         "lattice": np.asarray(structure.lattice, dtype=float).tolist(),
@@ -123,7 +124,12 @@ def from_symmetric_data(data: dict):
     from sccop.symmetry.groups import get_group
 
     z_frac = None if data.get("z_frac") is None else tuple(data["z_frac"])
-    grid = get_grid(get_group(int(data["group"]), int(data["dim"])), tuple(data["divisions"]), z_frac)
+    number, dim = int(data["group"]), int(data["dim"])
+    if dim == 2 and not data.get("layer_group"):  # written before layer groups: a plane-group number
+        from sccop.symmetry.groups import PLANE_GROUPS
+
+        number = PLANE_GROUPS[number][1]
+    grid = get_grid(get_group(number, dim), tuple(data["divisions"]), z_frac)
     orbits = tuple(Orbit(e, int(s)) for e, s in zip(data["elements"], data["sites"]))
     return SymmetricStructure(grid=grid, lattice=np.asarray(data["lattice"], dtype=float), orbits=orbits)
 

@@ -51,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
             verdict = f"failed: {row['reason']}"
         else:
             verdict = "imaginary modes" if row["imaginary"] else "dynamically stable"
-            verdict += f" (lowest {row['min_frequency_thz']} THz)"
+            if row.get("min_commensurate_frequency_thz") not in (None, ""):  # a layer
+                verdict += (f" (lowest {row['min_commensurate_frequency_thz']} THz at the supercell's wave vectors, "
+                            f"{row['min_frequency_thz']} THz anywhere: the flexural mode near Gamma)")
+            else:
+                verdict += f" (lowest {row['min_frequency_thz']} THz)"
         print(f"#{row['rank']} {row['formula']} {row['spacegroup']}: {verdict}")
     print(f"-> {args.directory}/phonons/phonons.csv")
     return 0 if any(row["status"] == "ok" for row in rows) else 1

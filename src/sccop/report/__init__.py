@@ -101,7 +101,24 @@ def stage_seconds(rows: list, phases: dict, out: Path) -> dict[str, float]:
     return dict(seconds)
 
 
-def overview(config, meta: dict, rows: list, summary: list[dict], out: Path) -> list[list]:
+def _layer_fact(config) -> str:
+    from sccop.composition import parse_composition
+    from sccop.sampling.sampler import layer_thickness
+
+    try:
+        thickness = layer_thickness(parse_composition(config.composition), config.sampler)
+    except SccopInputError:
+        thickness = config.sampler.thickness
+    return (f"2D: layer groups, c the layer normal; thickness window {thickness or 0:.2f} A, vacuum "
+            f"{config.sampler.vacuum:g} A; cells relaxed in the plane only")
+
+
+def _references_fact(potentials: dict) -> str:
+    return "; ".join(f"{el}: {form}, {energy:.4f} eV/atom" for el, (energy, form) in potentials.items()) + \
+        " (relaxed by the backend; formation energies are against these)"
+
+
+def overview(config, meta: dict, rows: list, summary: list[dict], out: Path, potentials: dict | None = None) -> list[list]:
     """The facts of a run, one [name, value] per line."""
     from sccop.calls.rows import ranking_energy
     from sccop.calls.store import YEAR_MINUTES
@@ -133,11 +150,13 @@ def overview(config, meta: dict, rows: list, summary: list[dict], out: Path) -> 
         ["backend", backend + (f", re-ranked by {config.refine.rerank}" if config.refine.rerank else "")],
         ["pressure", f"{config.relax.pressure:g} GPa (ranked by enthalpy)" if config.relax.pressure else "0 GPa"],
         ["seed", config.seed],
+        *([["layer", _layer_fact(config)]] if config.sampler.dim == 2 else []),
+        *([["elemental references", _references_fact(potentials)]] if potentials else []),
         ["rounds reached", 1 + max((int(r.get("round", 0)) for r in rows), default=-1)],
         ["structures stored", len(rows)],
         ["backend calls (failed)", f"{len(calls)} ({len(failed)})"],
         ["relaxed structures, space groups found", f"{len(relaxed)}, {len(groups)}: "
-         + ", ".join(f"{group_label(g)} x{n}" for g, n in groups.most_common(6)) + (" ..." if len(groups) > 6 else "")],
+         + ", ".join(f"{group_label(g, config.sampler.dim)} x{n}" for g, n in groups.most_common(6)) + (" ..." if len(groups) > 6 else "")],
         [f"lowest {quantity} (eV/atom)", f"{energies[0]:.4f}" if energies else "-"],
         [f"{quantity} spread of the 10 lowest relaxations (meV/atom)",
          f"{1000 * (energies[min(9, len(energies) - 1)] - energies[0]):.1f}" if energies else "-"],
@@ -151,7 +170,7 @@ def overview(config, meta: dict, rows: list, summary: list[dict], out: Path) -> 
 
 def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
-    from sccop.answer.outputs import reported_atoms, summary_lines
+    from sccop.answer.outputs import potentials_of, reported_atoms, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
     from sccop.calls.rundir import load_config, refuse_links, write_text
     from sccop.calls.store import Store, open_store
@@ -171,18 +190,24 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     if config is None:
         config = from_dict(with_new_defaults(meta.get("config", {})))
     candidates = ranked(store, config, config.search.top)
-    summary = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None)
+    potentials = potentials_of(store, config)
+    summary = summary_lines(store, candidates, rerank_name(config) if config.refine.rerank else None, potentials)
     quantity = f"enthalpy at {config.relax.pressure:g} GPa" if config.relax.pressure else "energy"
     title = config.composition or out.name
     parts = [f"<h1>sccop search: {html.escape(str(title))}</h1>", f"<p class='note'>{html.escape(str(out.resolve()))}</p>",
-             "<h2>Run overview</h2>", table(["", ""], overview(config, meta, rows, summary, out), css="facts")]
+             "<h2>Run overview</h2>", table(["", ""], overview(config, meta, rows, summary, out, potentials), css="facts")]
 
     parts.append("<h2>Top structures</h2>")
     if summary:
         columns = [("rank", "rank"), ("formula", "formula"), ("space group", None), ("energy (eV/atom)", "energy_per_atom")]
         if config.relax.pressure:
             columns.append(("enthalpy (eV/atom)", "enthalpy_per_atom"))
-        columns += [("above best (meV/atom)", None), ("relaxed in", None), ("symmetrised", "symmetrized"),
+        columns.append(("above best (meV/atom)", None))
+        if any(line.get("formation_energy_per_atom") is not None for line in summary):
+            columns.append(("formation energy (eV/atom)", "formation_energy_per_atom"))
+        if any(line.get("formation_energy_per_area") is not None for line in summary):
+            columns += [("formation energy (meV/A^2)", None), ("area (A^2/atom)", "area_per_atom")]
+        columns += [("relaxed in", None), ("symmetrised", "symmetrized"),
                     ("copies", "copies"), ("round", "round"), ("calls", "calls")]
         if any(line.get("rerank_backend") for line in summary):
             columns += [("first backend's rank", "primary_rank"), ("re-ranked by", "rerank_backend"),
@@ -193,7 +218,10 @@ def write_report(out: str | Path, top: int = 6) -> Path:
             if header == "space group":
                 return f"{line['spacegroup_symbol']} ({line['spacegroup']})"
             if header == "relaxed in":
-                return group_label(line["relaxed_spacegroup"])
+                return group_label(line["relaxed_spacegroup"], config.sampler.dim)
+            if header == "formation energy (meV/A^2)":
+                value = line.get("formation_energy_per_area")
+                return "" if value is None else f"{1000 * float(value):.1f}"
             if header == "above best (meV/atom)":
                 return f"{1000 * float(line['above_best']):.1f}"
             if header == "re-ranked above best (meV/atom)":
@@ -213,8 +241,13 @@ def write_report(out: str | Path, top: int = 6) -> Path:
             alt = f"#{line['rank']} {line['formula']}"
             still = image(draw_structure(atoms), alt, css="still")
             cards.append(f"<div class='card'>{viewer(viewer_data(atoms))}{still}<br>{html.escape(caption)}</div>")
-        parts.append("<p class='note'>The symmetrised conventional cells, atoms on faces and edges drawn on every side; "
-                     "drag to turn a structure, scroll to zoom.</p>")
+        if config.sampler.dim == 2:
+            parts.append("<p class='note'>The layers, symmetrised in their own cells (c the layer normal); the still "
+                         "pictures show 3 x 3 cells from the top and the layer from the side. Drag to turn a structure, "
+                         "scroll to zoom.</p>")
+        else:
+            parts.append("<p class='note'>The symmetrised conventional cells, atoms on faces and edges drawn on every side; "
+                         "drag to turn a structure, scroll to zoom.</p>")
         parts.append(f"<div class='cards'>{''.join(cards)}</div>")
     else:
         parts.append("<p class='none'>No structure labelled or relaxed yet.</p>")
@@ -230,7 +263,7 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     else:
         parts.append("<p class='none'>No landscape saved yet (DIR/landscape).</p>")
     parts += ["<h2>Energy distributions per round</h2>", image(plot_distributions(rows, quantity), "energy distributions"),
-              "<h2>Space groups sampled and found</h2>", image(plot_spacegroups(rows), "space groups")]
+              "<h2>Space groups sampled and found</h2>", image(plot_spacegroups(rows, dim=config.sampler.dim), "space groups")]
     parts += _phonon_section(out)
     parts += _coordination_section(out)
     failed = [r for r in rows if r.get("backend_call") and r.get("status") != "ok"]

@@ -11,7 +11,7 @@ import numpy as np
 from ase import Atoms
 
 from sccop.report.plots import figure, png
-from sccop.symmetry.analysis import conventional_cell
+from sccop.symmetry.analysis import conventional_cell, is_layer
 
 BOUNDARY = 1e-3  # fractional distance from a face within which an atom is drawn on both sides
 
@@ -36,22 +36,55 @@ def element_colour(number: int) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def draw_structure(atoms: Atoms) -> str:
-    """The conventional cell drawn with ASE, a little rotated, with an element legend; base64 PNG."""
+def _radii(numbers: np.ndarray) -> np.ndarray:
     from ase.data import covalent_radii
-    from ase.visualize.plot import plot_atoms
+
+    return 0.45 * covalent_radii[numbers] / covalent_radii[numbers].max() + 0.15
+
+
+def _legend(ax, atoms: Atoms) -> None:
     from matplotlib.patches import Patch
 
-    cell = with_boundary_copies(conventional_cell(atoms))
-    fig, (ax,) = figure(3.2, 3.4)
-    radii = 0.45 * covalent_radii[cell.numbers] / covalent_radii[cell.numbers].max() + 0.15
-    plot_atoms(cell, ax, rotation="10x,-20y,0z", radii=radii, colors=[element_colour(n) for n in cell.numbers],
-               show_unit_cell=2)
-    ax.set_axis_off()
-    symbols = sorted(set(cell.get_chemical_symbols()), key=lambda s: cell.get_chemical_symbols().index(s))
-    numbers = {s: n for s, n in zip(cell.get_chemical_symbols(), cell.numbers)}
+    symbols = sorted(set(atoms.get_chemical_symbols()), key=lambda s: atoms.get_chemical_symbols().index(s))
+    numbers = {s: n for s, n in zip(atoms.get_chemical_symbols(), atoms.numbers)}
     ax.legend(handles=[Patch(facecolor=element_colour(numbers[s]), edgecolor="k", label=s) for s in symbols],
               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(symbols), 4), fontsize=8, frameon=False)
+
+
+def draw_structure(atoms: Atoms) -> str:
+    """The conventional cell drawn with ASE, a little rotated, with an element legend (a layer: `draw_layer`);
+    base64 PNG."""
+    from ase.visualize.plot import plot_atoms
+
+    if is_layer(atoms):
+        return draw_layer(atoms)
+    cell = with_boundary_copies(conventional_cell(atoms))
+    fig, (ax,) = figure(3.2, 3.4)
+    plot_atoms(cell, ax, rotation="10x,-20y,0z", radii=_radii(cell.numbers),
+               colors=[element_colour(n) for n in cell.numbers], show_unit_cell=2)
+    ax.set_axis_off()
+    _legend(ax, cell)
+    return png(fig)
+
+
+def draw_layer(atoms: Atoms, repeat: int = 3) -> str:
+    """A layer from the top (`repeat` x `repeat` cells, outlined) and from the side (the layer's thickness in
+    view, the vacuum left out), with an element legend; base64 PNG."""
+    from ase.visualize.plot import plot_atoms
+
+    layer = conventional_cell(atoms)
+    top = layer.repeat((repeat, repeat, 1))
+    fig, (ax_top, ax_side) = figure(5.6, 3.4, ncols=2)
+    plot_atoms(top, ax_top, radii=_radii(top.numbers), colors=[element_colour(n) for n in top.numbers], show_unit_cell=1)
+    ax_top.set_title(f"top ({repeat} x {repeat} cells)", fontsize=9)
+    side = layer.repeat((1, repeat, 1))
+    plot_atoms(side, ax_side, rotation="-90x,-90y,0z", radii=_radii(side.numbers),
+               colors=[element_colour(n) for n in side.numbers], show_unit_cell=0)
+    z = layer.positions[:, 2]
+    ax_side.set_title(f"side: {z.max() - z.min():.2f} A thick", fontsize=9)
+    for ax in (ax_top, ax_side):
+        ax.set_axis_off()
+    _legend(ax_side, layer)
     return png(fig)
 
 
@@ -65,4 +98,4 @@ def viewer_data(atoms: Atoms) -> dict:
     return {"xyz": "\n".join(lines), "cell": np.round(cell.cell.array, 5).tolist(), "colours": colours}
 
 
-__all__ = ["with_boundary_copies", "element_colour", "draw_structure", "viewer_data"]
+__all__ = ["with_boundary_copies", "element_colour", "draw_structure", "draw_layer", "viewer_data"]

@@ -158,18 +158,20 @@ def plot_distributions(rows: list, quantity: str = "energy") -> str | None:
     return png(fig)
 
 
-def group_label(number: int) -> str:
-    """'Fm-3m (225)': the symbol beside the number (pymatgen's symbols, as summary.csv has them)."""
+def group_label(number: int, dim: int = 3) -> str:
+    """'Fm-3m (225)': the symbol beside the number (pymatgen's symbols, as summary.csv has them; a layer
+    group's with dim 2: 'p6/mmm (80)')."""
     from sccop.symmetry.analysis import group_symbol
 
     try:
-        return f"{group_symbol(number)} ({int(number)})"
+        return f"{group_symbol(number, dim)} ({int(number)})"
     except Exception:  # noqa: BLE001 - a number outside the tables is shown as it is
         return str(number)
 
 
-def plot_spacegroups(rows: list, most: int = 20) -> str | None:
-    """How often each space group was sampled, and in which groups the relaxed structures ended up."""
+def plot_spacegroups(rows: list, most: int = 20, dim: int = 3) -> str | None:
+    """How often each space group (layer group, dim 2) was sampled, and in which groups the relaxed
+    structures ended up."""
     from matplotlib.ticker import MaxNLocator
 
     sampled = Counter(int(r.spacegroup) for r in rows if r.stage in ("sample", "anneal") and r.get("spacegroup"))
@@ -180,7 +182,7 @@ def plot_spacegroups(rows: list, most: int = 20) -> str | None:
     for ax, counts, title in ((axes[0], sampled, "sampled and annealed"), (axes[1], found, "relaxed structures")):
         top = counts.most_common(most)
         ax.bar(range(len(top)), [n for _, n in top], color="tab:blue" if counts is sampled else "tab:orange")
-        ax.set_xticks(range(len(top)), [group_label(g) for g, _ in top], rotation=75, ha="right", fontsize=7)
+        ax.set_xticks(range(len(top)), [group_label(g, dim) for g, _ in top], rotation=75, ha="right", fontsize=7)
         ax.set_title(f"{title}: {len(counts)} groups" + (f" (the {most} most frequent)" if len(counts) > most else ""),
                      fontsize=10)
         ax.set_ylabel("structures")
