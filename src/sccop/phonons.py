@@ -113,9 +113,10 @@ def phonons(
     atoms.calc = None
     reps = supercell_for(atoms, min_length)
     unit = PhonopyAtoms(symbols=atoms.get_chemical_symbols(), cell=atoms.cell[:], scaled_positions=atoms.get_scaled_positions())
-    ph = Phonopy(unit, supercell_matrix=np.diag(reps))
-    ph.generate_displacements(distance=displacement)
     layer = is_layer(atoms)
+    # A layer's wave vectors (band path, supercell's own) are written in its own cell's reciprocal basis.
+    ph = Phonopy(unit, supercell_matrix=np.diag(reps), **({"primitive_matrix": "P"} if layer else {}))
+    ph.generate_displacements(distance=displacement)
     supercells = [Atoms(s.symbols, cell=s.cell, scaled_positions=s.scaled_positions, pbc=atoms.pbc if layer else True)
                   for s in ph.supercells_with_displacements]
     results = single_points(supercells, backend, relax_config, calculator=calculator)
@@ -163,7 +164,7 @@ def commensurate_minimum(ph, reps: tuple[int, int, int]) -> float:
     acoustic modes at Gamma left out."""
     qpoints = [[i / reps[0], j / reps[1], k / reps[2]] for i in range(reps[0]) for j in range(reps[1]) for k in range(reps[2])]
     ph.run_qpoints(qpoints)
-    frequencies = np.asarray(ph.get_qpoints_dict()["frequencies"])
+    frequencies = np.asarray(ph.qpoints.frequencies)
     gamma = np.sort(frequencies[0])[3:]
     rest = frequencies[1:].ravel()
     return float(min(gamma.min() if len(gamma) else np.inf, rest.min() if len(rest) else np.inf))

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, evaluations, ranking_energy, row_spacegroup
 from sccop.calls.store import open_store
 from sccop.config import RunConfig
-from sccop.errors import SccopInputError
+from sccop.symmetry.analysis import as_layer
 
 REACHED_MEV = 5.0  # meV/atom: the search reached the reference's energy when its best is at most this far above
 
@@ -40,27 +38,6 @@ def layer_height(formula: str, config: RunConfig) -> float:
     from sccop.sampling.sampler import layer_thickness
 
     return config.sampler.vacuum + (layer_thickness(parse_composition(formula), config.sampler) or 0.0)
-
-
-def as_layer(atoms, height: float):
-    """`atoms` as a layer (pbc True, True, False) whose normal is c: the atoms re-centred at half of a c of
-    `height` Angstrom, perpendicular to a and b. Refuses a structure that is not a layer along c."""
-    from ase import Atoms
-
-    cell = np.asarray(atoms.cell.array, dtype=float)
-    if abs(cell[0, 2]) > 1e-6 or abs(cell[1, 2]) > 1e-6:
-        raise SccopInputError("a layer's a and b must lie in the xy plane (c is the layer normal)")
-    z = atoms.positions[:, 2]
-    thickness = float(z.max() - z.min())
-    if thickness >= height:
-        raise SccopInputError(f"the layer is {thickness:.2f} A thick, not less than its cell height {height:.2f} A")
-    positions = atoms.positions.copy()
-    positions[:, 2] += 0.5 * height - 0.5 * (z.max() + z.min())
-    new_cell = cell.copy()
-    new_cell[2] = [0.0, 0.0, height]
-    out = Atoms(numbers=atoms.numbers, positions=positions, cell=new_cell, pbc=(True, True, False))
-    out.wrap()
-    return out
 
 
 def reference_atoms(path: Path, config: RunConfig, formula: str):
@@ -116,5 +93,5 @@ def reach_scores(store, best: float | None, reference_energy: float | None, matc
     return out
 
 
-__all__ = ["REACHED_MEV", "reference_uid", "layer_height", "as_layer", "reference_atoms", "relax_reference",
+__all__ = ["REACHED_MEV", "reference_uid", "layer_height", "reference_atoms", "relax_reference",
            "reach_scores"]

@@ -122,7 +122,8 @@ class Search:
             raise SccopInputError(f"this search's energies come from an ASE calculator given from Python "
                                   f"({config.backend.calculator}); resume it from Python with that calculator")
         self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
-        self.seeds = read_seeds(config.search.seeds, self.composition) if config.search.seeds else []
+        height = self.sampler.c_length if config.sampler.dim == 2 else None
+        self.seeds = read_seeds(config.search.seeds, self.composition, height) if config.search.seeds else []
 
     def run(self) -> SearchResult:
         """Run (or resume) the search; one process at a time in DIR."""

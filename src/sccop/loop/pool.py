@@ -1,5 +1,6 @@
 """The pool the network scores: each round's samples, and samples on the lattices of the best
-relaxed structures so far (from round 1, 3D only) and of a user's relaxed seeds (from round 0)."""
+relaxed structures so far (from round 1; a layer's in its layer group) and of a user's relaxed seeds
+(from round 0)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def seeded_samples(state: SearchState, config: RunConfig, sampler, round_: int, 
     the sampler allows: (uid -> SymmetricStructure, uid -> parent). Parents: the relaxed user seeds in
     round 0 (placed with their own Wyckoff assignment), the lowest relaxed structures later."""
     structures, parents = {}, {}
-    if not state.relaxed or config.sampler.dim != 3:
+    if not state.relaxed:
         return structures, parents
     if round_ == 0:
         chosen = [u for u in state.user_seeds if u in state.relaxed]  # a user's seeds only, from round 0

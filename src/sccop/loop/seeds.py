@@ -46,9 +46,12 @@ def _read(path: Path) -> list[Atoms]:
     return found if isinstance(found, list) else [found]
 
 
-def read_seeds(path: str | Path, composition) -> list[tuple[str, Atoms]]:
+def read_seeds(path: str | Path, composition, layer_height: float | None = None) -> list[tuple[str, Atoms]]:
     """(source, structure) of every seed at `path` (a file of one or more structures, a folder of files, or
-    an ASE database); each must have the composition's reduced formula."""
+    an ASE database); each must have the composition's reduced formula. `layer_height`: a 2D search's cell
+    height, to which each seed is made a layer (c its normal, sccop.symmetry.analysis.as_layer)."""
+    from sccop.symmetry.analysis import as_layer
+
     from pymatgen.core import Composition
 
     want = Composition(dict(composition.counts)).reduced_formula
@@ -56,8 +59,14 @@ def read_seeds(path: str | Path, composition) -> list[tuple[str, Atoms]]:
     for file in _files(Path(path).expanduser()):
         structures = _read(file)
         for k, atoms in enumerate(structures):
-            if len(atoms) == 0 or not atoms.pbc.all():
-                raise SccopInputError(f"seed {file}{f' #{k}' if len(structures) > 1 else ''} is not a periodic crystal")
+            name = f"seed {file}{f' #{k}' if len(structures) > 1 else ''}"
+            if layer_height is not None and len(atoms) and atoms.pbc[0] and atoms.pbc[1]:
+                try:
+                    atoms = as_layer(atoms, layer_height)
+                except SccopInputError as exc:
+                    raise SccopInputError(f"{name} is not a layer with c its normal: {exc}") from None
+            elif len(atoms) == 0 or not atoms.pbc.all():
+                raise SccopInputError(f"{name} is not a periodic crystal")
             got = Composition(atoms.get_chemical_formula()).reduced_formula
             if got != want:
                 raise SccopInputError(f"seed {file}{f' #{k}' if len(structures) > 1 else ''} is {got}, not {want}")

@@ -174,7 +174,9 @@ class Sampler:
                     group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
                 ).matrix()
             else:
-                matrix = np.asarray(lattice, dtype=float)
+                matrix = np.array(lattice, dtype=float)
+                if cfg.dim == 2:  # a layer's heights are fractions of the sampler's own cell height
+                    matrix[2] = [0.0, 0.0, c_length]
             a, b, c = np.linalg.norm(matrix, axis=1)
             z_frac = self.z_frac
             if cfg.dim == 3:

@@ -24,6 +24,35 @@ def is_layer(atoms: Atoms) -> bool:
     return [bool(p) for p in atoms.pbc] == [True, True, False]
 
 
+def as_layer(atoms, height: float):
+    """`atoms` as a layer (pbc True, True, False) whose normal is c: the atoms re-centred at half of a c of
+    `height` Angstrom, perpendicular to a and b. Refuses a structure that is not a layer along c."""
+    import numpy as np
+
+    from sccop.errors import SccopInputError
+
+    cell = np.asarray(atoms.cell.array, dtype=float)
+    if abs(cell[0, 2]) > 1e-6 or abs(cell[1, 2]) > 1e-6:
+        raise SccopInputError("a layer's a and b must lie in the xy plane (c is the layer normal)")
+    z = atoms.positions[:, 2].copy()
+    if atoms.pbc[2] and len(z) > 1:  # a layer read from a 3D file may be cut by the cell's face: join it up
+        c = float(cell[2, 2])
+        order = np.sort(z % c)
+        gaps = np.diff(np.concatenate([order, [order[0] + c]]))
+        cut = order[(int(np.argmax(gaps)) + 1) % len(order)]  # the lowest atom above the widest gap
+        z = (z - cut) % c + cut
+    thickness = float(z.max() - z.min())
+    if thickness >= height:
+        raise SccopInputError(f"the layer is {thickness:.2f} A thick, not less than its cell height {height:.2f} A")
+    positions = atoms.positions.copy()
+    positions[:, 2] = z + 0.5 * height - 0.5 * (z.max() + z.min())
+    new_cell = cell.copy()
+    new_cell[2] = [0.0, 0.0, height]
+    out = Atoms(numbers=atoms.numbers, positions=positions, cell=new_cell, pbc=(True, True, False))
+    out.wrap()
+    return out
+
+
 def to_structure(atoms: Atoms):
     """The pymatgen Structure of `atoms`; a layer as the 3D cell it sits in (periodic, vacuum along c)."""
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -174,6 +203,8 @@ def conventional_seed(atoms: Atoms, atoms_per_formula: int):
     relaxed structure, symmetrised at 0.1 A: the lattice a later round samples on. None when spglib fails."""
     from ase.geometry import cell_to_cellpar, cellpar_to_cell
 
+    if is_layer(atoms):
+        return _layer_seed(atoms, atoms_per_formula)
     try:
         sga = _analyzer(to_structure(atoms), REPORT_SYMPREC)
         conventional = sga.get_conventional_standard_structure()
@@ -182,6 +213,23 @@ def conventional_seed(atoms: Atoms, atoms_per_formula: int):
         return None
     z = len(primitive) // atoms_per_formula
     return sga.get_space_group_number(), z, cellpar_to_cell(cell_to_cellpar(conventional.lattice.matrix))
+
+
+def _layer_seed(atoms: Atoms, atoms_per_formula: int):
+    """conventional_seed of a layer: its layer group, formula units per primitive cell and the layer
+    group's standard in-plane lattice (spglib's layer dataset), c kept as the layer's own."""
+    import numpy as np
+    from ase.geometry import cell_to_cellpar, cellpar_to_cell
+
+    data = _layer_dataset(atoms, REPORT_SYMPREC)
+    if data is None:
+        return None
+    a, b, _, _, _, gamma = cell_to_cellpar(np.asarray(data.std_lattice))
+    primitive = abs(np.linalg.det(np.asarray(data.primitive_lattice)))
+    per_cell = len(atoms) * primitive / abs(np.linalg.det(atoms.cell.array))
+    z = int(round(per_cell)) // atoms_per_formula
+    c = float(np.linalg.norm(atoms.cell[2]))
+    return int(data.number), z, cellpar_to_cell([a, b, c, 90.0, 90.0, gamma])
 
 
 def wyckoff_orbits(atoms: Atoms, symprec: float = REPORT_SYMPREC):
@@ -271,6 +319,6 @@ def merge_duplicates(items: list, structure_of, match=None, limit: int | None = 
     return groups
 
 
-__all__ = ["is_layer", "layer_group_symbol", "symmetrized_layer", "wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
+__all__ = ["is_layer", "as_layer", "layer_group_symbol", "symmetrized_layer", "wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
            "point_group_order",
            "conventional_cell", "symmetrized_cif", "primitive_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]
