@@ -102,7 +102,7 @@ def bc2n(out: Path, seed: int, top: int) -> None:
     graphene, hbn = relaxed_reference("graphene", config), relaxed_reference("hBN", config)
     e_c, e_bn = graphene.energy_per_atom, hbn.energy_per_atom
     start = time.perf_counter()
-    phonon_rows = {row["rank"]: row for row in phonons_of_run(run, top=top, progress=False)}
+    phonon_rows = {str(row["rank"]): row for row in phonons_of_run(run, top=top, progress=False)}
     phonon_minutes = (time.perf_counter() - start) / 60.0
     with open(run / "summary.csv") as fh:
         summary = list(csv.DictReader(fh))[:top]

@@ -133,3 +133,38 @@ def test_phonons_of_layers_judge_the_supercells_own_wave_vectors():
     # EMT's close-packed Cu monolayer buckles: imaginary at the supercell's own wave vectors.
     unstable = phonons(monolayer, BackendConfig(name="emt"), calculator=EMT())
     assert unstable.imaginary is True and unstable.min_commensurate_frequency < -0.1
+
+
+def test_random_search_relaxes_layers(tmp_path, small_config):
+    from sccop.baseline import random_search
+
+    config = layer_config(small_config)
+    result = random_search(config, tmp_path / "random", budget_calls=4)
+    rows = Store(tmp_path / "random" / "random.db").rows(stage="relax", status="ok")
+    assert result.calls == 4 and rows
+    for row in rows:
+        atoms = row.toatoms()
+        assert list(atoms.pbc) == [True, True, False] and 1 <= row.spacegroup <= 80
+
+
+def test_flat_share_and_the_area_window_of_a_layer():
+    from collections import Counter
+
+    from sccop.composition import parse_composition, volume_window
+    from sccop.sampling.sampler import Sampler
+    from sccop.symmetry.groups import flat_layer_groups
+
+    composition = parse_composition("BC2N")
+    counts = Counter()
+    for share in (0.0, 0.5, 1.0):
+        sampler = Sampler(composition, [2], SamplerConfig(dim=2, flat_share=share))
+        for _, s in sampler.sample(40, seed=2):
+            flat = len(s.grid.z_frac) == 1
+            counts[(share, flat)] += 1
+            if flat:
+                assert s.spacegroup in flat_layer_groups()
+                assert np.allclose(s.to_atoms().positions[:, 2], s.to_atoms().positions[0, 2])
+            area = np.linalg.norm(np.cross(s.lattice[0], s.lattice[1])) / s.group.centring_factor
+            lo, hi = volume_window(composition.scaled(2), 2, "sccop")
+            assert lo - 1e-9 <= area <= hi + 1e-9
+    assert counts[(0.0, True)] == 0 and counts[(1.0, False)] == 0 and 0 < counts[(0.5, True)] < 40

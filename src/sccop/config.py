@@ -105,6 +105,18 @@ class SamplerConfig(Section):
         allowed=number(0.0, 1.0),
     )
     vacuum: float = setting(15.0, "2D only: vacuum thickness along c (Angstrom).", allowed=number(0.0, 1000.0, above=True))
+    area_window: str = setting(
+        "sccop",
+        "2D only: how the dense-packing and regression windows of the layer area combine (the rules of "
+        "volume_window). sccop, their intersection, holds the areas of graphene, h-BN, phosphorene, silicene and "
+        "honeycomb BC2N and is 5-10 times narrower than span; see docs/benchmarks.md.",
+        allowed=text(choices=WINDOW_RULES),
+    )
+    flat_share: float = setting(
+        0.3, "2D only, with a thickness: share of attempts that place every atom on the middle plane (a flat layer, "
+        "in the plane groups); the rest use every height of the thickness window. See docs/benchmarks.md.",
+        allowed=number(0.0, 1.0),
+    )
     thickness: float | None = setting(
         None, "2D only: the thickness window of the layer (Angstrom): atoms are placed on heights within "
         "+-thickness/2 of its middle plane, in any of the 80 layer groups; 0 gives a flat layer in the 17 plane "
@@ -591,6 +603,11 @@ class OrderingConfig(Section):
                         allowed=number(0.0, 100.0, above=True))
     kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
                            allowed=number(0.0, 100.0))
+    prior: str = setting(
+        "valence", "What round 0 labels: valence (the arrangements that keep Pauling's electrostatic valence rule "
+        "best, with pymatgen's guessed oxidation states; random when it has none) or random. See "
+        "docs/benchmarks.md.", allowed=text(choices=("valence", "random")),
+    )
 
 
 @dataclass(frozen=True)
@@ -711,7 +728,7 @@ def from_dict(data: dict) -> RunConfig:
 
 # Settings added with a default that behaves differently from the versions before them: a config
 # written before the setting existed ran with this value, not with today's default.
-EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0}
+EARLIER_BEHAVIOUR = {("sampler", "symmetry_bias"): 0.0, ("ordering", "prior"): "random"}
 
 
 # Sections added after runs were made: an older folder's config lacks them, and they are filled in at their

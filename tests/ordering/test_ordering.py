@@ -12,6 +12,7 @@ from sccop.cli.main import main
 from sccop.config import (
     BackendConfig,
     OrderingConfig,
+    RelaxConfig,
     RunConfig,
     SearchConfig,
     TrainConfig,
@@ -202,3 +203,43 @@ def test_ordering_refuses_a_backend_that_cannot_treat_an_element(rocksalt, tmp_p
     with pytest.raises(SccopInputError):
         OrderingSearch(config, tmp_path / "r").run()  # EMT has no Na or Cl
     assert not (tmp_path / "r" / "sccop.db").exists()
+
+
+def test_valence_prior_ranks_by_pauling_and_leads_round_0(tmp_path):
+    """Cu4In4 on the 8 cation sites of chalcopyrite CuInSe2: every Se keeps Pauling's rule (2 Cu + 2 In give
+    it 2) in the chalcopyrite ordering itself and in none with a Se next to 3 In; the prior ranks by that,
+    round 0 labels the lowest, and an alloy (no oxidation states) has no prior."""
+    from ase.spacegroup import crystal
+
+    from sccop.ordering.valence import ValencePrior
+
+    cis = crystal(["Cu", "In", "Se"], basis=[(0, 0, 0), (0, 0, 0.5), (0.2271, 0.25, 0.125)], spacegroup=122,
+                  cellpar=[5.782, 5.782, 11.619, 90, 90, 90])
+    path = tmp_path / "CuInSe2.cif"
+    write(path, cis)
+    template = load_template(path, "CuInSe2", "Cu,In", None, None)
+    prior = ValencePrior(template)
+    assert prior.available and prior.states["Cu"] == 1 and prior.states["In"] == 3 and prior.states["Se"] == -2
+    own = np.array([template.species.index(template.atoms[i].symbol) for i in template.ordered])
+    assert prior.deviation(own)[0] == pytest.approx(0.0)  # chalcopyrite keeps the rule at every Se
+    pool = distinct_arrangements(template)
+    deviation = prior.deviation(pool)
+    # A Se with 3 In and 1 Cu receives 10/4 = 2.5: off by 0.5, squared 0.25 a Se.
+    assert deviation.min() == pytest.approx(0.0) and np.allclose(deviation * 4, np.round(deviation * 4))
+    first = prior.lowest(pool, 3, np.random.default_rng(0))
+    assert all(deviation[k] <= np.sort(deviation)[2] + 1e-12 for k in first)
+    # Round 0 of a run labels the lowest-deviation arrangements (EMT has no Se: Lennard-Jones stands in).
+    from ase.calculators.lj import LennardJones
+
+    config = replace(tiny_config(rounds=1, labels=4), composition="CuInSe2", relax=RelaxConfig(steps=5),
+                     backend=BackendConfig(name="ase"),
+                     ordering=replace(tiny_config().ordering, rounds=1, labels=4, template=str(path), sites="Cu,In"))
+    result = OrderingSearch(config, tmp_path / "run", progress=False, calculator=LennardJones()).run()
+    from sccop.calls.store import Store
+    from sccop.ordering.arrangement import from_key
+
+    labelled = [from_key(r.arrangement) for r in Store(tmp_path / "run" / "sccop.db").rows(stage="label")]
+    assert result.calls >= 4 and np.allclose(prior.deviation(np.array(labelled)), 0.0)
+    fcc_alloy = tmp_path / "fcc.cif"
+    write(fcc_alloy, bulk("Cu", "fcc", a=3.7, cubic=True))
+    assert not ValencePrior(load_template(fcc_alloy, "CuAu", None, None, None)).available

@@ -1,7 +1,8 @@
 """Ordering on a fixed lattice: SCCOP's loop over the arrangements of a template.
 
-Round 0 labels random distinct arrangements with the backend (single points on the template's
-geometry). Each later round trains the ensemble (warm start) on every label so far, scores the
+Round 0 labels distinct arrangements with the backend (single points on the template's geometry): those
+closest to Pauling's electrostatic valence rule (sccop.ordering.valence) when oxidation states can be
+guessed, else random ones. Each later round trains the ensemble (warm start) on every label so far, scores the
 candidates, and labels the `per_round` lowest by the lower bound mean - kappa * spread that are not
 labelled yet. The candidates are every distinct arrangement when there are at most `ENUMERATE`
 before symmetry (scored exhaustively by the network), else the arrangements that annealing chains
@@ -53,6 +54,7 @@ from sccop.ordering.arrangement import (
     to_atoms,
 )
 from sccop.ordering.template import VACANCY, Template, load_template
+from sccop.ordering.valence import ValencePrior
 
 log = logging.getLogger("sccop.search")
 
@@ -171,6 +173,15 @@ class OrderingWalk:
                 picks.append(codes)
         return picks
 
+    def initial(self, n: int, pool: np.ndarray | None, prior) -> list[np.ndarray]:
+        """Round 0's picks: random distinct arrangements, or with the valence prior the `n` of lowest
+        deviation among every distinct one (or, beyond enumeration, among 50 n random ones)."""
+        rng = self.rng(0, "initial")
+        if prior is None:
+            return self.random_distinct(n, rng, set())
+        candidates = pool if pool is not None else np.array(self.random_distinct(50 * n, rng, set()))
+        return [candidates[k] for k in prior.lowest(candidates, n, rng)]
+
     def predict(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.ensemble.predict([self.graphs(c) for c in codes])
 
@@ -252,11 +263,17 @@ class OrderingWalk:
             log.info("%d arrangements before symmetry: candidates from %d annealing chains a round", total,
                      config.ordering.chains)
         n = per_round(config, None if pool is None else len(pool))
+        prior = ValencePrior(template) if config.ordering.prior == "valence" else None
+        if prior is not None and not prior.available:
+            log.info("no oxidation states guessed for %s: round 0 labels random arrangements", config.composition)
+            prior = None
+        elif prior is not None:
+            log.info("round 0 labels the arrangements closest to Pauling's valence rule (%s)", prior.describe())
         history: list[float | None] = []
         stopped, round_ = "rounds", 0
         for round_ in range(config.ordering.rounds):
             if round_ == 0:
-                picks = self.random_distinct(max(n, 4), self.rng(0, "initial"), set())
+                picks = self.initial(max(n, 4), pool, prior)
             else:
                 ok = {k: e for k, e in self.labels.items() if e is not None}
                 if len(ok) < 4:

@@ -72,6 +72,11 @@ class Sampler:
         self.thickness = layer_thickness(composition, config)
         self.c_length = config.vacuum + (self.thickness or 0.0)
         self.z_frac = self._z_frac(self.c_length)
+        # The heights an attempt places on: the 3D grid; a layer's full set of heights and, with a thickness,
+        # the middle plane alone (a flat layer), drawn with probability `flat_share` (`_draw`).
+        self.height_sets: tuple = (self.z_frac,)
+        if config.dim == 2 and len(self.z_frac) > 1:
+            self.height_sets = ((0.5,), self.z_frac)
         if config.spacegroups:
             groups = config.spacegroups
         elif config.dim == 2 and not self.thickness:
@@ -79,20 +84,29 @@ class Sampler:
         else:
             groups = tuple(group_numbers(config.dim))
         self.options: list[tuple[GroupInfo, list[int]]] = []
-        self.capacities: dict[int, tuple[int, ...] | None] = {}  # per group: how many orbits a fixed position holds
+        # Per (group, height set): how many orbits a fixed position holds, and the cell sizes that fit.
+        self.capacities: dict[tuple[int, int], tuple[int, ...] | None] = {}
+        self.fits: dict[tuple[int, int], list[int]] = {}
         problems: list[str] = []
         for number in groups:
             group = get_group(int(number), config.dim)
-            self.capacities[group.number] = None if self.z_frac is None else layer_capacities(group, self.z_frac)
-            fits = []
-            for z in formula_units:
-                problem = compatibility_problem(group, self._conventional_counts(group, z), self.capacities[group.number])
-                if problem is None:
-                    fits.append(z)
-                else:
-                    problems.append(problem)
-            if fits:
-                self.options.append((group, fits))
+            union: list[int] = []
+            for k, heights in enumerate(self.height_sets):
+                if k == 0 and len(self.height_sets) > 1 and not config.spacegroups and group.number not in flat_layer_groups():
+                    continue  # a flat layer is sampled in the plane groups, as with thickness 0
+                capacities = None if heights is None else layer_capacities(group, heights)
+                self.capacities[(group.number, k)] = capacities
+                fits = []
+                for z in formula_units:
+                    problem = compatibility_problem(group, self._conventional_counts(group, z), capacities)
+                    if problem is None:
+                        fits.append(z)
+                    elif k == len(self.height_sets) - 1:
+                        problems.append(problem)
+                self.fits[(group.number, k)] = fits
+                union += [z for z in fits if z not in union]
+            if union:
+                self.options.append((group, sorted(union)))
         if not self.options:
             kind = group_kind(config.dim)
             detail = problems[0] if len(problems) == 1 else f"e.g. {problems[0]}"
@@ -122,7 +136,8 @@ class Sampler:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
 
     def _window(self, group: GroupInfo, z: int) -> tuple[float, float]:
-        lo, hi = volume_window(self.composition.scaled(z), self.config.dim, self.config.volume_window)
+        rule = self.config.volume_window if self.config.dim == 3 else self.config.area_window
+        lo, hi = volume_window(self.composition.scaled(z), self.config.dim, rule)
         return lo * group.centring_factor, hi * group.centring_factor
 
     def _z_frac(self, c_length: float) -> tuple[float, ...] | None:
@@ -146,18 +161,22 @@ class Sampler:
         *,
         lattice: np.ndarray | None = None,
         assignment: tuple | None = None,
+        heights: int | None = None,
     ) -> SymmetricStructure | None:
         """One Wyckoff assignment and up to `lattice_tries` lattices with a placement each.
 
         `lattice`: a conventional cell (rows, made by ASE's cellpar_to_cell) to place on instead of
         drawing lattices, e.g. the symmetrised cell of a relaxed structure. `assignment`: the Wyckoff
         assignment to place ((element, position index), ...), e.g. a seed structure's, instead of drawing one.
+        `heights`: the index of the layer's height set to place on (default: `_heights` decides).
         """
         cfg = self.config
         counts = self._conventional_counts(group, z)
-        capacities = self.capacities.get(group.number)
-        if capacities is None and self.z_frac is not None:
-            capacities = layer_capacities(group, self.z_frac)
+        k = self._heights(group, z, rng, given=assignment is not None) if heights is None else heights
+        z_frac = self.height_sets[k]
+        capacities = self.capacities.get((group.number, k))
+        if capacities is None and z_frac is not None:
+            capacities = layer_capacities(group, z_frac)
         assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities)
         if assignment is None:
             assignment = assignments[int(rng.integers(len(assignments)))]
@@ -178,7 +197,6 @@ class Sampler:
                 if cfg.dim == 2:  # a layer's heights are fractions of the sampler's own cell height
                     matrix[2] = [0.0, 0.0, c_length]
             a, b, c = np.linalg.norm(matrix, axis=1)
-            z_frac = self.z_frac
             if cfg.dim == 3:
                 divisions = grid_divisions(group, (a, b, c), self.spacing)
             else:
@@ -194,18 +212,41 @@ class Sampler:
                 stats.failures[group.lattice_system] += 1
         return None
 
+    def _heights(self, group: GroupInfo, z: int, rng: np.random.Generator, given: bool = False) -> int:
+        """Which height set an attempt on a chosen group places on (a seed's lattice, say): the full set when
+        the group and cell size fit it, else the middle plane alone; no draw is made."""
+        last = len(self.height_sets) - 1
+        usable = [k for k in range(last + 1) if z in self.fits.get((group.number, k), [])]
+        return last if not usable or last in usable else usable[0]
+
+    def _draw(self, rng: np.random.Generator) -> tuple[GroupInfo, int, int | None]:
+        """(group, cell size, height set) of one attempt. A layer with a thickness first draws flat (the middle
+        plane alone, with probability `flat_share`) or not, then a group among those that fit that height set,
+        by the group weights; otherwise the group alone is drawn, as it always was."""
+        probabilities = self.group_probabilities
+        if len(self.height_sets) > 1:
+            k = 0 if rng.random() < self.config.flat_share else len(self.height_sets) - 1
+            allowed = [i for i, (g, _) in enumerate(self.options) if self.fits.get((g.number, k))]
+            if not allowed:
+                k = len(self.height_sets) - 1 - k
+                allowed = [i for i, (g, _) in enumerate(self.options) if self.fits.get((g.number, k))]
+            p = probabilities[allowed] / probabilities[allowed].sum()
+            group = self.options[allowed[int(rng.choice(len(allowed), p=p))]][0]
+            sizes = self.fits[(group.number, k)]
+            return group, sizes[int(rng.integers(len(sizes)))], k
+        uniform = self.config.symmetry_bias == 0 and self.config.group_prior == "point_group"
+        # Uniform draws keep the integer draw so that runs made before symmetry_bias existed
+        # (which drew uniformly) sample the same structures.
+        k = int(rng.integers(len(self.options))) if uniform else int(rng.choice(len(self.options), p=probabilities))
+        group, zs = self.options[k]
+        return group, zs[int(rng.integers(len(zs)))], None
+
     def sample_one(self, rng: np.random.Generator, stats: SamplerStats | None = None) -> SymmetricStructure | None:
         """A structure in a randomly drawn group and cell size; None after `max_attempts` failed attempts."""
         tries = 0
-        probabilities = self.group_probabilities
-        uniform = self.config.symmetry_bias == 0 and self.config.group_prior == "point_group"
         while tries < self.config.max_attempts:
-            # Uniform draws keep the integer draw so that runs made before symmetry_bias existed
-            # (which drew uniformly) sample the same structures.
-            k = int(rng.integers(len(self.options))) if uniform else int(rng.choice(len(self.options), p=probabilities))
-            group, zs = self.options[k]
-            z = zs[int(rng.integers(len(zs)))]
-            structure = self.attempt(group, z, rng, stats)
+            group, z, heights = self._draw(rng)
+            structure = self.attempt(group, z, rng, stats, heights=heights)
             tries += self.config.lattice_tries
             if structure is not None:
                 if stats is not None:
