@@ -7,8 +7,9 @@
         --config benchmarks/layers.toml ...` relaxes each with the row's backend and scores both methods
         against it (docs/benchmarks.md has the commands and the numbers).
 
-    python benchmarks/layers.py bc2n --out DIR [--seed 0] [--top 6]
-        `sccop search BC2N --dim 2 --atoms 8` with the defaults and CHGNet, phonons of its lowest structures,
+    python benchmarks/layers.py bc2n --out DIR [--seed 0] [--top 6] [--rounds 10]
+        `sccop search BC2N --dim 2 --atoms 8` with CHGNet, `rounds` rounds (patience as many: no convergence
+        stop; the defaults are 3 rounds and patience 2), phonons of its lowest structures,
         and each one's energy against graphene + h-BN relaxed by the same backend: E(BC2N)/N - (E_C + E_BN)/2
         per atom, the mixing energy of one C2 and one BN unit in the plane (0: no better than separate
         graphene and h-BN domains).
@@ -89,14 +90,16 @@ def relaxed_reference(name: str, config):
     return result
 
 
-def bc2n(out: Path, seed: int, top: int) -> None:
+def bc2n(out: Path, seed: int, top: int, rounds: int) -> None:
     from sccop.config import RunConfig
     from sccop.phonons import phonons_of_run
 
-    run = out / f"bc2n_s{seed}"
+    run = out / f"bc2n_s{seed}_r{rounds}"
+    settings = out / f"bc2n_r{rounds}.toml"
+    settings.write_text(f"[search]\nrounds = {rounds}\npatience = {rounds}\n")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "sccop.cli.main", "search", "BC2N", "--dim", "2", "--atoms", "8",
-                    "--seed", str(seed), "--out", str(run), "--quiet"], check=True)
+                    "--seed", str(seed), "--config", str(settings), "--out", str(run), "--quiet"], check=True)
     search_minutes = (time.perf_counter() - start) / 60.0
     config = RunConfig()
     graphene, hbn = relaxed_reference("graphene", config), relaxed_reference("hBN", config)
@@ -118,8 +121,8 @@ def bc2n(out: Path, seed: int, top: int) -> None:
                       "min_thz": ph.get("min_frequency_thz")})
     report = {"seed": seed, "search_minutes": round(search_minutes, 1), "phonon_minutes": round(phonon_minutes, 1),
               "graphene_energy_per_atom": round(e_c, 4), "hbn_energy_per_atom": round(e_bn, 4), "structures": lines}
-    (out / f"bc2n_s{seed}.json").write_text(json.dumps(report, indent=1))
-    print(f"BC2N seed {seed}: search {search_minutes:.1f} min, phonons {phonon_minutes:.1f} min; graphene "
+    (out / f"bc2n_s{seed}_r{rounds}.json").write_text(json.dumps(report, indent=1))
+    print(f"BC2N seed {seed}, {rounds} rounds: search {search_minutes:.1f} min, phonons {phonon_minutes:.1f} min; graphene "
           f"{e_c:.4f}, h-BN {e_bn:.4f} eV/atom")
     print("| rank | layer group | E (eV/atom) | vs graphene + h-BN (meV/atom) | area (A^2/atom) | found in round (calls) | "
           "phonons (lowest at the supercell's q, THz) |")
@@ -136,13 +139,14 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=6)
+    p.add_argument("--rounds", type=int, default=10)
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "table":
         write_table(out)
     else:
-        bc2n(out, args.seed, args.top)
+        bc2n(out, args.seed, args.top, args.rounds)
 
 
 if __name__ == "__main__":

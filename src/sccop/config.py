@@ -498,8 +498,8 @@ class RefineConfig(Section):
     formation: str = setting(
         "auto",
         "Formation energies in the summary (per atom and, for a layer, per area) against elemental references "
-        "relaxed by the backend (each element's lowest of fcc, bcc, hcp, simple cubic, diamond, its ASE reference "
-        "state and the dimer; sccop.answer.references): auto (layers only), on or off.",
+        "relaxed by the backend (each element's lowest of fcc, bcc, hcp, simple cubic, diamond, graphite, its ASE "
+        "reference state and the dimer; sccop.answer.references): auto (layers only), on or off.",
         allowed=text(choices=("auto", "on", "off")),
     )
 

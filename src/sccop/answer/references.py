@@ -2,8 +2,8 @@
 
 Each element's chemical potential is the lowest energy per atom the backend gives among a few simple
 forms of the element: its reference state as ASE knows it (ase.data.reference_states, when ase.build.bulk
-can build it), fcc, bcc, hcp, simple cubic and diamond (relaxed, cell included), and the dimer in a
-10 A box (atoms only), for the molecular elements. That is an upper bound of the element's true ground
+can build it), fcc, bcc, hcp, simple cubic, diamond and graphite (AB-stacked honeycomb layers; relaxed,
+cell included), and the dimer in a 10 A box (atoms only), for the molecular elements. That is an upper bound of the element's true ground
 state (boron's alpha-B12 is not among them), so a formation energy is a lower bound of the true one
 when the reference is not the ground state; the summary names the form each reference came from.
 
@@ -23,7 +23,7 @@ from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, ranking_energy
 from sccop.config import RunConfig
 
-FORMS = ("fcc", "bcc", "hcp", "sc", "diamond")
+FORMS = ("fcc", "bcc", "hcp", "sc", "diamond", "graphite")
 DIMER_BOX = 10.0
 
 
@@ -51,6 +51,7 @@ def element_forms(element: str) -> dict[str, Atoms]:
         "hcp": bulk(element, "hcp", a=d, c=d * math.sqrt(8.0 / 3.0)),
         "sc": bulk(element, "sc", a=d),
         "diamond": bulk(element, "diamond", a=4.0 * d / math.sqrt(3.0)),
+        "graphite": graphite(element, d),
     }
     state = reference_states[z] if z < len(reference_states) else None
     if state and state.get("symmetry") not in (None, *FORMS, "diatom", "atom"):
@@ -62,6 +63,15 @@ def element_forms(element: str) -> dict[str, Atoms]:
     dimer.center()
     forms["dimer"] = dimer
     return forms
+
+
+def graphite(element: str, d: float) -> Atoms:
+    """AB-stacked honeycomb layers of `element`, bonds `d` long, layers 2.36 d apart (graphite's ratio)."""
+    from ase.geometry import cellpar_to_cell
+
+    a, c = d * math.sqrt(3.0), 2 * 2.36 * d
+    frac = [[0, 0, 0.25], [0, 0, 0.75], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+    return Atoms([element] * 4, scaled_positions=frac, cell=cellpar_to_cell([a, a, c, 90, 90, 120]), pbc=True)
 
 
 def reference_calls(store, config: RunConfig, elements, calculator=None, executor=None, progress: bool = False) -> int:
@@ -112,5 +122,5 @@ def formation_energies(atoms: Atoms, energy_per_atom: float, potentials: dict[st
     return out
 
 
-__all__ = ["FORMS", "element_uid", "wanted", "element_forms", "reference_calls", "chemical_potentials",
+__all__ = ["FORMS", "element_uid", "wanted", "element_forms", "graphite", "reference_calls", "chemical_potentials",
            "formation_energies"]
