@@ -75,10 +75,11 @@ def draw_layer(atoms: Atoms, repeat: int = 3) -> str:
     layer = conventional_cell(atoms)
     top = layer.repeat((repeat, repeat, 1))
     fig, (ax_top, ax_side) = figure(5.6, 3.4, ncols=2)
-    plot_atoms(top, ax_top, radii=_radii(top.numbers), colors=[element_colour(n) for n in top.numbers], show_unit_cell=1)
+    plot_atoms(top, ax_top, radii=0.6 * _radii(top.numbers), colors=[element_colour(n) for n in top.numbers],
+               show_unit_cell=1)
     ax_top.set_title(f"top ({repeat} x {repeat} cells)", fontsize=9)
     side = layer.repeat((1, repeat, 1))
-    plot_atoms(side, ax_side, rotation="-90x,-90y,0z", radii=_radii(side.numbers),
+    plot_atoms(side, ax_side, rotation="-90x,-90y,0z", radii=0.6 * _radii(side.numbers),
                colors=[element_colour(n) for n in side.numbers], show_unit_cell=0)
     z = layer.positions[:, 2]
     ax_side.set_title(f"side: {z.max() - z.min():.2f} A thick", fontsize=9)
