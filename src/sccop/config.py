@@ -217,6 +217,11 @@ class BackendConfig(Section):
         allowed=text(optional=True),
     )
     encut: float = setting(520.0, "VASP plane-wave cutoff (eV).", allowed=number(0.0, 10**4, above=True))
+    gpaw_setup_path: str | None = setting(
+        None, "GPAW: folder(s) of PAW setups, colon separated (default: $GPAW_SETUP_PATH or Debian's "
+        "/usr/share/gpaw-setups).",
+        allowed=text(optional=True),
+    )
 
 
 @dataclass(frozen=True)

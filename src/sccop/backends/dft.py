@@ -132,12 +132,57 @@ def vasp(config, atoms):
     )
 
 
-def gpaw(config, atoms):
+DEBIAN_GPAW_SETUPS = "/usr/share/gpaw-setups"
+RYDBERG_EV = 13.605693122994
+
+
+def gpaw_setup_dirs(config) -> list[Path]:
+    """Where GPAW's PAW setups are looked for: the backend's gpaw_setup_path, else $GPAW_SETUP_PATH (both
+    colon separated), else GPAW's own (the gpaw-data wheel) and Debian's gpaw-data folder."""
+    given = config.gpaw_setup_path or os.environ.get("GPAW_SETUP_PATH")
+    if given:
+        return [Path(d) for d in given.split(os.pathsep) if d]
     try:
-        from gpaw import GPAW, PW
+        from gpaw import setup_paths
     except ImportError:
-        raise BackendUnavailable("gpaw is not installed (pip install gpaw, with its setups)") from None
-    return GPAW(mode=PW(config.ecutwfc * 13.605693), kpts={"density": 2 * 3.14159 / config.kspacing}, txt=None)
+        setup_paths = []
+    return [Path(d) for d in setup_paths] + [Path(DEBIAN_GPAW_SETUPS)]
+
+
+def gpaw_setup(element: str, directories: list[Path]) -> Path:
+    """The PBE setup file of `element` (Na.PBE.gz, not Na.1.PBE.gz, which is another valence)."""
+    for d in directories:
+        for name in (f"{element}.PBE.gz", f"{element}.PBE"):
+            if (d / name).is_file():
+                return d / name
+    raise BackendUnavailable(f"no GPAW PBE setup for {element} in {os.pathsep.join(map(str, directories))} "
+                             f"(Debian: apt-get install gpaw-data; or set gpaw_setup_path)")
+
+
+def gpaw(config, atoms):
+    """GPAW in plane-wave mode, PBE, with the same cut-off (ecutwfc, Ry), k-point spacing and
+    Marzari-Vanderbilt smearing as the Quantum ESPRESSO backend; the setups of every element are checked
+    first."""
+    directories = gpaw_setup_dirs(config)
+    for element in sorted(set(atoms.get_chemical_symbols())):
+        gpaw_setup(element, directories)
+    try:
+        from gpaw import GPAW, PW, setup_paths
+    except ImportError:
+        raise BackendUnavailable("gpaw is not installed (pip install gpaw against Debian's libxc-dev and "
+                                 "libopenblas-dev; setups from gpaw-data)") from None
+    for d in reversed(directories):
+        if d not in map(Path, setup_paths):
+            setup_paths.insert(0, str(d))
+    folder = calculation_dir(config)
+    return GPAW(
+        mode=PW(config.ecutwfc * RYDBERG_EV),
+        xc="PBE",
+        kpts={"density": 1.0 / config.kspacing, "gamma": True},  # density: points per 1/A (2 pi included)
+        occupations={"name": "marzari-vanderbilt", "width": config.smearing * RYDBERG_EV},
+        convergence={"energy": 1e-6},
+        txt=str(Path(folder) / "gpaw.txt"),
+    )
 
 
 def calculator(backend: str, config, atoms):

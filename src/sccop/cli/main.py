@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "search": "sccop.cli.search",
     "report": "sccop.cli.report",
     "phonons": "sccop.cli.phonons",
+    "verify": "sccop.cli.verify",
     "bench": "sccop.cli.bench",
     "config": "sccop.cli.config",
     "predict-groups": "sccop.cli.predict_groups",
