@@ -8,6 +8,7 @@ exact: the mean of the lowest of k arrangements drawn without repetition, each d
 the arrangements it stands for (its orbit under the template's operations).
 
     python benchmarks/ordering_exhaustive.py --cases cis16 cis32 gazno --out /tmp/ordering
+    python benchmarks/ordering_exhaustive.py --cases cis16 --prior random --out /tmp/ordering   # round 0 at random
 
 Cases: cis16: Cu1In5Vac2Se8 on the 16-site chalcopyrite cell; cis32: the same on 2x1x1 (32 sites,
 Cu2In10Vac4Se16, 28 atoms); gazno: GaZnNO on 2x2x1 wurtzite (16 sites, Ga4Zn4N4O4). The templates are
@@ -82,6 +83,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default="/tmp/ordering")
     parser.add_argument("--kappa", type=float, default=None, help="[ordering] kappa (default: the program's)")
+    parser.add_argument("--prior", default=None, help="[ordering] prior: valence or random (default: the program's)")
     args = parser.parse_args()
     out = Path(args.out)
     cases = templates(out / "templates")
@@ -116,6 +118,8 @@ def main() -> None:
             config = replace(config, search=replace(config.search, budget_calls=budget))
             if args.kappa is not None:
                 config = replace(config, ordering=replace(config.ordering, kappa=args.kappa))
+            if args.prior is not None:
+                config = replace(config, ordering=replace(config.ordering, prior=args.prior))
             shutil.rmtree(out / f"{name}_s{seed}", ignore_errors=True)  # a fresh run, not a resumed one
             t = time.perf_counter()
             result = order(composition, path, out / f"{name}_s{seed}", sites=sites, supercell=supercell, config=config,

@@ -27,6 +27,11 @@ def test_choose_version_rule():
     assert choose_version(0.0, 8, [("d", 0.0005, 8)], 0.002) is None  # no gain in symmetry or energy
     assert choose_version(0.0, 8, [("d", -0.003, 8)], 0.002) == "d"  # same symmetry, lower energy
     assert choose_version(0.0, 8, [("e", -0.1, 4)], 0.002) is None  # never lower the symmetry
+    # P6_3/mmc (194) and P6/mmm (191) have the same point-group order (24): a relaxation in one is never
+    # reported in the other, even at a lower energy; a version in its own group still may be.
+    assert choose_version(0.0, 24, [("f", -0.001, 24, 191)], 0.002, raw_group=194) is None
+    assert choose_version(0.0, 24, [("f", -0.001, 24, 191), ("g", -0.0005, 24, 194)], 0.002, raw_group=194) == "g"
+    assert choose_version(0.0, 12, [("h", 0.001, 24, 191)], 0.002, raw_group=194) == "h"  # higher order: yes
 
 
 def test_distorted_rocksalt_comes_back_as_fm3m(tmp_path):

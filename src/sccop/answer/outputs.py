@@ -26,7 +26,7 @@ from sccop.errors import SccopInputError
 from sccop.symmetry.analysis import primitive_cell, spacegroup_and_symbol, symmetrized_cif, to_structure
 
 SUMMARY_FIELDS = [
-    "rank", "formula", "spacegroup_symbol", "spacegroup", "energy_per_atom", "enthalpy_per_atom", "above_best",
+    "rank", "formula", "spacegroup_symbol", "spacegroup", "spacegroup_by_symprec", "energy_per_atom", "enthalpy_per_atom", "above_best",
     "formation_energy_per_atom", "formation_energy_per_area", "area_per_atom", "round",
     "calls", "relaxed", "uid", "relaxed_spacegroup", "relaxed_energy_per_atom", "symmetrized", "copies", "primary_rank",
     "rerank_backend", "rerank_energy_per_atom", "rerank_enthalpy_per_atom", "rerank_above_best", "rerank_spacegroup",
@@ -34,6 +34,15 @@ SUMMARY_FIELDS = [
 ]
 RESULT_KEYS = ("uid", "stage", "parent", "round", "calls", "spacegroup", "energy_per_atom", "enthalpy_per_atom",
                "backend", "converged", "steps")
+
+
+# Tolerances (Angstrom) at which summary.csv gives each answer's group (`spacegroup_by_symprec`).
+LADDER_SYMPREC = (0.001, 0.01, 0.1, 0.3)
+
+
+def groups_by_symprec(atoms) -> str:
+    """The space (or layer) group at each tolerance of LADDER_SYMPREC: '0.001:1 0.01:194 0.1:194 0.3:191'."""
+    return " ".join(f"{tol:g}:{spacegroup_and_symbol(atoms, tol)[0]}" for tol in LADDER_SYMPREC)
 
 
 def reported_atoms(store, c: Candidate):
@@ -79,6 +88,7 @@ def summary_lines(store, candidates: list[Candidate], rerank: str | None = None,
         energy, enthalpy = _per_atom(store.get(c.uid))
         line = {
             "rank": c.rank, "formula": reduced_formula(atoms), "spacegroup_symbol": symbol, "spacegroup": number,
+            "spacegroup_by_symprec": groups_by_symprec(atoms),
             "energy_per_atom": _round(energy), "enthalpy_per_atom": _round(enthalpy),
             "above_best": round(c.energy - best, 6), "round": c.round, "calls": c.calls, "relaxed": c.relaxed,
             "uid": c.uid, "relaxed_spacegroup": c.raw_spacegroup,

@@ -5,7 +5,7 @@
    point-group order within `energy_tolerance` of the lowest), and `copies` counts its members.
 2. Symmetrised versions (stage `refine`, made by sccop.answer.refine): the highest-symmetry version
    (point-group order, then energy) whose energy per atom is within `energy_tolerance` of the relaxed
-   structure's replaces it.
+   structure's replaces it; a version of the same order only in the same space group, at a lower energy.
 3. Merge again (two low-symmetry relaxations can symmetrise to one structure) and rank by energy, ties
    (within `energy_tolerance`) going to the higher point-group order (`prefer_symmetry`).
 4. Re-ranking rows (stage `rerank`), when configured: the candidates the second backend relaxed are
@@ -25,18 +25,24 @@ from sccop.symmetry.analysis import merge_duplicates, point_group_order, to_stru
 
 # The version of the rules above. Raise it when a code change can alter which structure is reported or its
 # rank: `sccop bench` then scores its finished pairs again (from their databases, with no new search).
-RANKING_VERSION = 2
+RANKING_VERSION = 3
 
 # The answer as relaxed: duplicates merged, ranked by energy alone, nothing symmetrised or re-ranked.
 AS_RELAXED = RefineConfig(symmetrize=False, prefer_symmetry=False, rerank=None)
 
 
-def choose_version(raw_energy: float, raw_order: int, versions: list[tuple[str, float, int]], tolerance: float):
-    """The chosen version among (uid, energy, point-group order): the highest order (then the lowest
-    energy) whose energy is at most `tolerance` above `raw_energy`; None keeps the relaxed structure."""
+def choose_version(raw_energy: float, raw_order: int, versions: list[tuple], tolerance: float,
+                   raw_group: int | None = None):
+    """The chosen version among (uid, energy, point-group order[, space group]): the highest order (then
+    the lowest energy) whose energy is at most `tolerance` above `raw_energy`; None keeps the relaxed
+    structure. A version never lowers the symmetry, and one of the same order replaces the relaxed
+    structure only in its own space group (`raw_group`) and at a lower energy: a P6_3/mmc relaxation is
+    never reported as P6/mmm."""
     best = None
-    for uid, energy, order in versions:
+    for uid, energy, order, *group in versions:
         if energy > raw_energy + tolerance or order < raw_order:
+            continue
+        if order == raw_order and raw_group is not None and group and group[0] != raw_group:
             continue
         key = (-order, energy)
         if best is None or key < best[0]:
@@ -83,8 +89,8 @@ def _symmetrised(store, c: Candidate, cfg: RefineConfig) -> None:
             if row.get("status") == "ok":
                 atoms = row.toatoms()
                 rows[uid] = (row, atoms)
-                versions.append((uid, ranking_energy(row), point_group_order(atoms)))
-    chosen = choose_version(c.raw_energy, raw_order, versions, cfg.energy_tolerance)
+                versions.append((uid, ranking_energy(row), point_group_order(atoms), row_spacegroup(row, atoms)))
+    chosen = choose_version(c.raw_energy, raw_order, versions, cfg.energy_tolerance, c.raw_spacegroup)
     if chosen is not None:
         row, atoms = rows[chosen]
         c.uid, c.atoms, c.energy, c.symmetrized = chosen, atoms, ranking_energy(row), True
