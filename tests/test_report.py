@@ -42,6 +42,8 @@ def test_report_is_one_offline_page(tmp_path, small_config):
     assert "2-4 atoms (1, 2 formula units of CuAu)" in page and "None" not in markup  # the cell size, stated
     assert f"{summary[0]['spacegroup_symbol']} ({summary[0]['spacegroup']})" in page  # symbols beside numbers
     assert "class='sortable'" in page and "time per stage" in page
+    assert "after its 1 rounds" in page  # why the search stopped (rounds=1: no convergence to judge)
+    assert all(r["spacegroup_by_symprec"].count(":") == 4 for r in summary)
     # A directory without a search gets a clear error.
     with pytest.raises(SccopInputError, match="holds no search"):
         write_report(tmp_path / "empty")
@@ -60,3 +62,16 @@ def test_pictures_show_boundary_atoms_and_a_legend():
     data = viewer_data(bulk("NaCl", "rocksalt", a=5.64))
     assert data["xyz"].splitlines()[0] == "27" and set(data["colours"]) == {"Na", "Cl"}
     assert all(c.startswith("#") and len(c) == 7 for c in data["colours"].values())
+
+
+def test_stop_fact_says_converged_or_not():
+    from sccop.config import RunConfig, SearchConfig
+    from sccop.report import stop_fact
+
+    config = RunConfig(search=SearchConfig(rounds=5, patience=2, tolerance=0.001))
+    assert stop_fact(config, {}).startswith("not finished")
+    assert stop_fact(config, {"stopped": "converged", "history": [-1.0, -1.2, -1.2, -1.2]}).startswith("converged")
+    still = stop_fact(config, {"stopped": "budget", "history": [-1.0, -1.1, -1.15]})
+    assert still.startswith("ran out of its call budget, not converged") and "50.0 meV/atom" in still
+    flat = stop_fact(config, {"stopped": "rounds", "history": [-1.0, -1.1, -1.1]})
+    assert flat == "after its 5 rounds, the last round did not lower the best"

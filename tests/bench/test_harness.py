@@ -44,6 +44,8 @@ def test_bench_runs_both_methods_resumes_and_records_bad_rows(tmp_path, monkeypa
     assert len(lines) == 4 and {r["note"] for r in lines} == {"fcc", "odd"}  # the table's columns carried along
     summary = (out / "summary.md").read_text()
     assert "| **all** | 2 |" in summary and "random / sccop" in summary and "At equal cost" in summary
+    assert results[("mp-30", "sccop")]["stopped"] in ("rounds", "budget", "converged", "time")
+    assert "sccop runs stopped: " in summary
     # Random search's expectation from its own 10 relaxations: a hit at its budget, in the csv and the summary.
     expected = results[("mp-30", "random")]
     assert 0 < expected["top1_chance"] <= 1 and 1 <= expected["expected_calls_to_hit"] <= 10

@@ -69,6 +69,8 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
                               budget_evaluations=evaluations, calculator=calculator, force=force)
         db = open_store(folder, config, name)
         result = score(db, row, reference, config=config)
+        if method == "sccop":
+            result["stopped"] = db.metadata.get("stopped")
         if evaluations is not None:
             result["budget_evaluations"] = evaluations
         if method == "random":  # its relaxations are independent draws: their expectation is less noisy

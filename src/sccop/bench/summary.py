@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from sccop.bench.resample import expected_count
@@ -27,7 +28,7 @@ RAW_COLUMNS = [  # the scores of the method's own relaxations (`score`)
 VARIANT_COLUMNS = ["best_energy_per_atom", "best_enthalpy_per_atom", "best_spacegroup", "spacegroup_match", "symmetrized", "top5_spacegroups",
                    "top5_spacegroup_match", "structure_match", "top5_structure_match"]
 RESULT_COLUMNS = (
-    ["id", "formula", "nsites", "spacegroup", "category", "method"] + RAW_COLUMNS + ["wall_minutes"]
+    ["id", "formula", "nsites", "spacegroup", "category", "method"] + RAW_COLUMNS + ["wall_minutes", "stopped"]
     + [f"refined_{c}" for c in VARIANT_COLUMNS] + ["refine_calls"]
     + [f"reranked_{c}" for c in VARIANT_COLUMNS] + ["rerank_calls", "refine_wall_minutes", "refine_reason", "rerank_reason",
                                                     "refine_settings"]
@@ -212,6 +213,11 @@ def summary_markdown(table: list[BenchRow], results: dict[tuple[str, str], dict]
             continue
         lines += [f"## {title}", ""] + counts_table(table, results, methods, prefix)
     lines += reached_table(table, results, methods)
+    stops = Counter(r.get("stopped") for (i, m), r in results.items() if m == "sccop" and r.get("status") == "ok")
+    if any(stops):
+        lines += ["sccop runs stopped: " + ", ".join(f"{k or 'unknown'} {n}" for k, n in sorted(stops.items(), key=str))
+                  + " (converged: the best unchanged for `patience` rounds; budget, time, rounds: stopped before that).",
+                  ""]
     refine_calls = {m: sum(int(r.get("refine_calls") or 0) for (i, mm), r in results.items() if mm == m) for m in methods}
     if any(refine_calls.values()):
         lines += ["Refinement calls (not counted in the budget): "

@@ -392,7 +392,8 @@ class Walk:
 
     def finish(self, stopped: str, round_: int) -> SearchResult:
         """The answer: outputs of the relaxed structures, then refinement, re-ranking and outputs again."""
-        self.store.update_metadata(seconds=self.clock.seconds())
+        history = [None if h is None else float(h) for h in self.state.history]
+        self.store.update_metadata(seconds=self.clock.seconds(), stopped=stopped, history=history)
         relaxed = {row.uid: ranking_energy(row) for row in self.store.rows(stage="relax", status="ok")}
         candidates = write_answer(self.store, self.out, self.config, ledger=self.ledger, calculator=self.calculator,
                                   rerank_calculator=self.rerank_calculator, progress=self.progress)

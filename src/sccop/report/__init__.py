@@ -118,6 +118,25 @@ def _references_fact(potentials: dict) -> str:
         " (relaxed by the backend; formation energies are against these)"
 
 
+def stop_fact(config, meta: dict) -> str:
+    """Why the search stopped, in words a user can trust: converged, or ran out of budget, time or rounds
+    (and whether its best was still improving then)."""
+    stopped, history = meta.get("stopped"), [h for h in meta.get("history") or [] if h is not None]
+    cfg = config.search
+    if not stopped:
+        return "not finished (resume it with the same command)"
+    if stopped == "converged":
+        return (f"converged: the best energy changed by less than {1000 * cfg.tolerance:g} meV/atom over the last "
+                f"{cfg.patience} rounds")
+    improving = len(history) > 1 and history[-1] < history[-2] - cfg.tolerance
+    words = {"budget": "ran out of its call budget", "time": "ran out of its time budget",
+             "rounds": f"after its {cfg.rounds} rounds"}.get(stopped, stopped)
+    if len(history) > 1:
+        words += (f", not converged: the last round lowered the best by {1000 * (history[-2] - history[-1]):.1f} "
+                  f"meV/atom" if improving else ", the last round did not lower the best")
+    return words
+
+
 def overview(config, meta: dict, rows: list, summary: list[dict], out: Path, potentials: dict | None = None) -> list[list]:
     """The facts of a run, one [name, value] per line."""
     from sccop.calls.rows import ranking_energy
@@ -153,6 +172,7 @@ def overview(config, meta: dict, rows: list, summary: list[dict], out: Path, pot
         *([["layer", _layer_fact(config)]] if config.sampler.dim == 2 else []),
         *([["elemental references", _references_fact(potentials)]] if potentials else []),
         ["rounds reached", 1 + max((int(r.get("round", 0)) for r in rows), default=-1)],
+        ["stopped", stop_fact(config, meta)],
         ["structures stored", len(rows)],
         ["backend calls (failed)", f"{len(calls)} ({len(failed)})"],
         ["relaxed structures, space groups found", f"{len(relaxed)}, {len(groups)}: "
