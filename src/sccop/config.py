@@ -242,6 +242,10 @@ class RelaxConfig(Section):
     )
     relax_cell: bool = setting(True, "Relax the cell with ASE's FrechetCellFilter (False: positions only).", allowed=flag())
     fix_symmetry: bool = setting(False, "Keep the starting symmetry with ASE's FixSymmetry.", allowed=flag())
+    rigid_units: bool = setting(
+        False, "Keep each rigid unit rigid: the atoms sharing a tag above 0 (sccop.units) move as one rigid "
+        "body (sccop.rigid).", allowed=flag(),
+    )
     rattle: float = setting(
         0.0,
         "Standard deviation (Angstrom) of random displacements given to the atoms before relaxing, so "
@@ -616,6 +620,35 @@ class OrderingConfig(Section):
 
 
 @dataclass(frozen=True)
+class UnitsConfig(Section):
+    """Rigid units (sccop.units): clusters and molecules placed whole, SCCOP's two steps (a rigid-unit search
+    and relaxation, then a free relaxation of the best)."""
+
+    NAME = "units"
+
+    spec: str | None = setting(
+        None, "The units, comma separated, each NAME or NAME:N: a built-in cluster (B12), a structure file, an ASE g2 "
+        "molecule (CO2, H2O, CH3NH2, ...) or a molecule of PyXtal's collection; without N, as many as the cell holds; "
+        "atoms left over are free. None: an atom-wise search.", allowed=text(optional=True),
+    )
+    rounds: int = setting(4, "Rounds: label (random in round 0), train, anneal, select.", allowed=integer(1, 10**4))
+    samples: int = setting(300, "Unit crystals sampled per round (the pool the network scores).",
+                           allowed=integer(1, 10**5))
+    initial: int = setting(30, "Round 0: random samples labelled before the first training.", allowed=integer(4, 10**5))
+    labels: int = setting(15, "Structures the backend labels per later round.", allowed=integer(1, 10**5))
+    chains: int = setting(8, "Annealing chains per round, from the pool's lowest predictions.", allowed=integer(0, 10**4))
+    steps: int = setting(60, "Moves per chain (shift, turn, scale, swap; Metropolis on the network).",
+                         allowed=integer(0, 10**6))
+    t0: float = setting(0.02, "Annealing temperature in predicted eV/atom.", allowed=number(0.0, 100.0, above=True))
+    kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
+                           allowed=number(0.0, 100.0))
+    free_top: int = setting(
+        3, "Step 2: the lowest rigid relaxations relaxed again with every atom free ([search] relax_top rigid "
+        "relaxations come first).", allowed=integer(0, 10**4),
+    )
+
+
+@dataclass(frozen=True)
 class RunConfig(Section):
     """Everything one `sccop search` run needs; written to DIR/config.toml."""
 
@@ -644,6 +677,7 @@ class RunConfig(Section):
     execution: ExecutionConfig = setting(None, "Where backend calls run.", allowed=None)
     store: StoreConfig = setting(None, "The run's database.", allowed=None)
     ordering: OrderingConfig = setting(None, "Ordering on a fixed lattice.", allowed=None)
+    units: UnitsConfig = setting(None, "Rigid units.", allowed=None)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -670,6 +704,7 @@ SECTIONS = {
     "execution": ExecutionConfig,
     "store": StoreConfig,
     "ordering": OrderingConfig,
+    "units": UnitsConfig,
 }
 # Keys a resumed run may change: they decide when to stop or what is done after the search, not what
 # the search computes (refinement rows are named by tolerance and backend, so new settings add rows).

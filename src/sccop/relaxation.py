@@ -284,10 +284,17 @@ def _prepare(atoms: Atoms, config: RelaxConfig):
     from ase.optimize import BFGS, FIRE
     from ase.units import GPa
 
+    constraints = []
     if config.fix_symmetry:
         from ase.constraints import FixSymmetry
 
-        atoms.set_constraint(FixSymmetry(atoms, symprec=config.symprec))
+        constraints.append(FixSymmetry(atoms, symprec=config.symprec))
+    if config.rigid_units and atoms.get_tags().any():
+        from sccop.rigid import RigidUnits
+
+        constraints.append(RigidUnits(atoms))
+    if constraints:
+        atoms.set_constraint(constraints)
     if not config.relax_cell:
         target = atoms
     elif is_layer(atoms):  # a layer's cell relaxes in its plane only: c, its normal and its vacuum stay

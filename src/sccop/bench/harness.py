@@ -59,7 +59,11 @@ def run_pair(row: BenchRow, method: str, config: RunConfig, out: Path, reference
         if method not in METHODS:
             raise SccopInputError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
         if not rescoring:
-            if method == "sccop":
+            if method == "sccop" and config.units.spec:  # rigid units ([units] spec in the bench's config)
+                from sccop.units.search import UnitsSearch
+
+                UnitsSearch(config, folder, force=force, progress=False, calculator=calculator).run()
+            elif method == "sccop":
                 Search(config, folder, force=force, progress=False, calculator=calculator).run()
             else:
                 calls, minutes = config.search.budget_calls, config.search.budget_minutes

@@ -39,6 +39,9 @@ FLAGS = (
     ("--sites", "ordering", "sites", str,
      "with --template: the template species whose sites are ordered, e.g. \"Cu,In\" or \"Ga=Ga,Zn;N=N,O\""),
     ("--supercell", "ordering", "supercell", str, "with --template: repeat it, e.g. 2x1x1 (or give --atoms)"),
+    ("--units", "units", "spec", str,
+     "rigid units placed whole: B12, \"B12:2\" (and free atoms for the rest), CO2, a molecule file ... (SCCOP's two "
+     "steps: a rigid-unit search and relaxation, then a free relaxation)"),
     ("--seeds", "search", "seeds", str,
      "seed structures (CIF/POSCAR/extxyz file, folder, or ASE database): labelled and relaxed first, they seed the sampler"),
     ("--db", "store", "url", str,
@@ -121,8 +124,24 @@ def resolve(args: argparse.Namespace, need_composition: bool = True):
     for section, name in (("ordering", "template"), ("search", "seeds")):  # a resumed run finds them from anywhere
         if isinstance(data.get(section), dict) and isinstance(data[section].get(name), str) and data[section][name].strip():
             data[section][name] = str(Path(data[section][name]).expanduser().absolute())
+    if isinstance(data.get("units"), dict) and isinstance(data["units"].get("spec"), str):
+        data["units"]["spec"] = absolute_unit_files(data["units"]["spec"])  # found again from anywhere
     assert set(SECTIONS) >= {section for _, section, *_ in FLAGS if section}
     return from_dict(data)
+
+
+def absolute_unit_files(spec: str) -> str:
+    """The unit spec with each unit file's path made absolute (NAME:N counts kept)."""
+    from pathlib import Path
+
+    out = []
+    for part in spec.split(","):
+        name, sep, count = part.strip().rpartition(":")
+        if not sep or not count.strip().isdigit():
+            name, sep, count = part.strip(), "", ""
+        path = Path(name).expanduser()
+        out.append((str(path.absolute()) if path.is_file() else name) + (f":{count.strip()}" if sep else ""))
+    return ",".join(out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     config = resolve(args)
     if config.ordering.template:
         return run_ordering(config, out, args)
+    if config.units.spec:
+        return run_units(config, out, args)
     result = Search(config, out, force=args.force, progress=not args.quiet).run()
     if result.candidates:
         top = result.candidates[0]
@@ -165,6 +186,25 @@ def run_ordering(config, out, args) -> int:
         best += f" (space group {result.candidates[0].spacegroup})"
     print(f"ordered {config.composition}: {result.rounds} round(s), {result.calls} backend calls{space}, {best}, "
           f"stopped on {result.stopped} -> {args.out}/summary.csv, {args.out}/best/")
+    if result.best_energy is None:
+        import sys
+
+        print("sccop: error: no backend call succeeded (see sccop.log)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_units(config, out, args) -> int:
+    from sccop.units.search import UnitsSearch
+
+    result = UnitsSearch(config, out, force=args.force, progress=not args.quiet).run()
+    best = "nothing relaxed" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"
+    if result.candidates:
+        best += f" (space group {result.candidates[0].spacegroup})"
+    kept = sum(bool(r["units_survived"]) for r in result.survival)
+    print(f"searched {config.composition} with units {config.units.spec}: {result.rounds} round(s), {result.calls} "
+          f"backend calls, {best}, units kept in {kept} of {len(result.survival)} free relaxations, stopped on "
+          f"{result.stopped} -> {args.out}/summary.csv, {args.out}/units.csv")
     if result.best_energy is None:
         import sys
 

@@ -138,6 +138,25 @@ def au_graph(structure, config: GraphConfig | None = None) -> CrystalGraph:
     )
 
 
+def orbit_graph(atoms, orbits: np.ndarray, config: GraphConfig | None = None) -> CrystalGraph:
+    """One node per orbit of `atoms` (`orbits[i]`: the orbit of atom i, e.g. spglib's equivalent_atoms),
+    weighted by its size; the edges are those of each orbit's first atom. For structures that do not
+    come from the sampler's grid (rigid units), this is the asymmetric-unit graph."""
+    config = config or GraphConfig()
+    labels, atom_orbit, sizes = np.unique(np.asarray(orbits), return_inverse=True, return_counts=True)
+    first = np.array([int(np.flatnonzero(atom_orbit == k)[0]) for k in range(len(labels))])
+    cell = np.asarray(atoms.cell[:], dtype=float)
+    frac = atoms.get_scaled_positions(wrap=True)
+    i, j, d = _nearest(cell, frac, np.asarray(atoms.pbc, dtype=bool), first, config)
+    return CrystalGraph(
+        numbers=atoms.numbers[first].copy(),
+        weights=sizes.astype(float),
+        src=atom_orbit[i],
+        dst=atom_orbit[j],
+        distances=d,
+    )
+
+
 def gaussian_expansion(distances: np.ndarray, config: GraphConfig | None = None) -> np.ndarray:
     """(e, k) edge features: Gaussians of width `gaussian_width` centred 0, step, ..., cutoff."""
     config = config or GraphConfig()
