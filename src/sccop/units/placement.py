@@ -117,14 +117,16 @@ def to_atoms(crystal: UnitCrystal, units: dict[str, Unit]) -> Atoms:
 
 
 def closest_ratio(atoms: Atoms, factor: float) -> float:
-    """min over pairs of atoms in different units (or free) of distance / (r_i + r_j), covalent radii."""
+    """min over pairs of atoms not in the same unit copy (free atoms, other units, a unit's periodic images)
+    of distance / (r_i + r_j), covalent radii."""
     from ase.neighborlist import neighbor_list
 
     radii = np.array([element_data(s).radius for s in atoms.get_chemical_symbols()])
     cutoff = 2.0 * float(radii.max()) + 1e-6
-    i, j, d = neighbor_list("ijd", atoms, cutoff, self_interaction=False)
+    i, j, d, shift = neighbor_list("ijdS", atoms, cutoff, self_interaction=False)
     tags = atoms.get_tags()
-    other = (tags[i] == 0) | (tags[i] != tags[j])
+    # A unit's own atoms are exempt, but not its periodic images: a unit must not touch its own copy.
+    other = (tags[i] == 0) | (tags[i] != tags[j]) | np.any(shift != 0, axis=1)
     if not other.any():
         return math.inf
     return float((d[other] / (radii[i[other]] + radii[j[other]])).min())
