@@ -120,9 +120,10 @@ def rotation_about(axis: np.ndarray, angle: float) -> np.ndarray:
 
 
 def orientations(unit_positions: np.ndarray, unit_symbols, unit_ops: np.ndarray, site_ops: np.ndarray,
-                 limit: int = 24) -> tuple[list[np.ndarray], np.ndarray | None]:
+                 limit: int = 24, unit_axes: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """(orientations Q that keep the unit invariant under `site_ops` (Cartesian), the axis about which
-    each may still turn freely, or None when they are fixed). An empty list: the unit cannot sit there."""
+    each may still turn freely, or None when they are fixed). An empty list: the unit cannot sit there.
+    `unit_axes`: distinct_axes(unit_ops), when the caller keeps them."""
     symbols = np.asarray(unit_symbols)
     site_axes = distinct_axes(site_ops)
     nontrivial = [op for op in site_ops if not np.allclose(op, np.eye(3), atol=1e-6)]
@@ -131,13 +132,13 @@ def orientations(unit_positions: np.ndarray, unit_symbols, unit_ops: np.ndarray,
     if not site_axes:  # the inversion alone
         ok = invariant(unit_positions, symbols, site_ops)
         return ([np.eye(3)] if ok else []), None
-    unit_axes = distinct_axes(unit_ops)
+    unit_axes = distinct_axes(unit_ops) if unit_axes is None else unit_axes
     if len(unit_positions) == 1:
         return [np.eye(3)], None
     found: list[np.ndarray] = []
 
     def consider(q: np.ndarray | None) -> None:
-        if q is None or any(np.allclose(q, f, atol=1e-6) for f in found):
+        if q is None or any(np.abs(q - f).max() < 1e-6 for f in found):
             return
         if invariant(unit_positions @ q.T, symbols, site_ops):
             found.append(q)

@@ -32,6 +32,7 @@ from sccop.symmetry.wyckoff import wyckoff_assignments
 from sccop.units.library import Unit, UnitPlan
 from sccop.units.orientation import (
     cartesian,
+    distinct_axes,
     orientations,
     random_rotation,
     rotation_about,
@@ -119,17 +120,21 @@ def to_atoms(crystal: UnitCrystal, units: dict[str, Unit]) -> Atoms:
 def closest_ratio(atoms: Atoms, factor: float) -> float:
     """min over pairs of atoms not in the same unit copy (free atoms, other units, a unit's periodic images)
     of distance / (r_i + r_j), covalent radii."""
-    from ase.neighborlist import neighbor_list
+    from sccop.graph.crystal_graph import pairs_within
 
     radii = np.array([element_data(s).radius for s in atoms.get_chemical_symbols()])
     cutoff = 2.0 * float(radii.max()) + 1e-6
-    i, j, d, shift = neighbor_list("ijdS", atoms, cutoff, self_interaction=False)
+    frac = atoms.get_scaled_positions(wrap=True)
+    i, j, d = pairs_within(np.asarray(atoms.cell[:], dtype=float), frac, np.ones(3, dtype=bool),
+                           np.arange(len(atoms)), cutoff)
     tags = atoms.get_tags()
-    # A unit's own atoms are exempt, but not its periodic images: a unit must not touch its own copy.
-    other = (tags[i] == 0) | (tags[i] != tags[j]) | np.any(shift != 0, axis=1)
-    if not other.any():
+    # A unit's own atoms (kept whole, so at their direct distance) are exempt, its periodic images are not.
+    direct = np.linalg.norm(atoms.positions[i] - atoms.positions[j], axis=1)
+    same = (tags[i] > 0) & (tags[i] == tags[j]) & (np.abs(d - direct) < 1e-6)
+    if same.all():
         return math.inf
-    return float((d[other] / (radii[i[other]] + radii[j[other]])).min())
+    keep = ~same
+    return float((d[keep] / (radii[i[keep]] + radii[j[keep]])).min())
 
 
 class UnitSampler:
@@ -140,6 +145,8 @@ class UnitSampler:
         self.plan = plan
         self.units = {u.name: u for u, _ in plan.units}
         self.unit_ops = {u.name: u.operations() for u, _ in plan.units}
+        self.unit_axes = {name: distinct_axes(ops) for name, ops in self.unit_ops.items()}
+        self._orientations: dict[tuple, tuple] = {}  # (unit, site operations rounded) -> orientations(...)
         self.distance_factor = distance_factor
         counts: dict[str, int] = {}
         for unit, n in plan.units:
@@ -173,7 +180,11 @@ class UnitSampler:
         if len(ops) == 1:
             orbit.rotation, orbit.general, orbit.free_axis = random_rotation(rng), True, None
             return True
-        found, axis = orientations(unit.positions, unit.symbols, self.unit_ops[orbit.kind], ops)
+        key = (orbit.kind, np.round(ops, 6).tobytes())
+        if key not in self._orientations:
+            self._orientations[key] = orientations(unit.positions, unit.symbols, self.unit_ops[orbit.kind], ops,
+                                                   unit_axes=self.unit_axes[orbit.kind])
+        found, axis = self._orientations[key]
         if not found:
             return False
         q = found[int(rng.integers(len(found)))]
