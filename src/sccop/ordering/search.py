@@ -328,7 +328,8 @@ class OrderingWalk:
     def finish(self, stopped: str, round_: int, history, distinct) -> OrderingResult:
         from sccop.answer.refine import write_answer
 
-        self.store.update_metadata(seconds=self.clock.seconds())
+        self.store.update_metadata(seconds=self.clock.seconds(), stopped=stopped,
+                                   history=[None if h is None else float(h) for h in history])
         candidates = write_answer(self.store, self.out, self.config, ledger=self.ledger, calculator=self.calculator,
                                   progress=self.progress)
         labels = sorted(self.store.rows(stage="label", status="ok"), key=lambda r: (r.get("energy_per_atom"), r.uid))

@@ -129,8 +129,10 @@ def stop_fact(config, meta: dict) -> str:
         return (f"converged: the best energy changed by less than {1000 * cfg.tolerance:g} meV/atom over the last "
                 f"{cfg.patience} rounds")
     improving = len(history) > 1 and history[-1] < history[-2] - cfg.tolerance
+    rounds = config.units.rounds if config.units.spec else config.ordering.rounds if config.ordering.template else cfg.rounds
     words = {"budget": "ran out of its call budget", "time": "ran out of its time budget",
-             "rounds": f"after its {cfg.rounds} rounds"}.get(stopped, stopped)
+             "rounds": f"after its {rounds} rounds", "exhausted": "every candidate labelled",
+             "labels": "too few usable labels to train on"}.get(stopped, stopped)
     if len(history) > 1:
         words += (f", not converged: the last round lowered the best by {1000 * (history[-2] - history[-1]):.1f} "
                   f"meV/atom" if improving else ", the last round did not lower the best")
