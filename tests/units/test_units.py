@@ -146,6 +146,10 @@ def test_units_search_runs_both_steps_and_resumes_the_same(tmp_path):
         rows = list(csv.DictReader(fh))
     assert rows and rows[0]["units_survived"] in ("True", "False") and float(rows[0]["largest_distortion"]) >= 0
     assert (tmp_path / "run" / "summary.csv").exists() and first.best_energy is not None
+    from sccop.report import write_report
+
+    page = write_report(tmp_path / "run").read_text()
+    assert "Rigid units" in page and "after its 2 rounds" in page
     again = UnitsSearch(config, tmp_path / "run", progress=False).run()  # resumed: every call read back
     assert again.calls == first.calls and again.best_energy == first.best_energy
     assert len(open_store(tmp_path / "run", config).rows(stage="label")) == 12

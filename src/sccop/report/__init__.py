@@ -50,6 +50,21 @@ def _phonon_section(out: Path) -> list[str]:
     return parts
 
 
+def _units_section(out: Path) -> list[str]:
+    """Whether the rigid units survived the free relaxations (DIR/units.csv, a `--units` search)."""
+    path = out / "units.csv"
+    if not path.exists():
+        return []
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    keys = ["uid", "rigid_energy_per_atom", "energy_per_atom", "units_survived", "largest_distortion"]
+    return ["<h2>Rigid units</h2>",
+            "<p>SCCOP's two steps: the lowest labels relaxed with every unit rigid, then the lowest of those with every "
+            "atom free. A unit survived when no distance inside it changed by more than 10%.</p>",
+            table(["structure", "rigid (eV/atom)", "free (eV/atom)", "units survived", "largest distortion"],
+                  [[row.get(k, "") for k in keys] for row in rows], sortable=True)]
+
+
 def _coordination_section(out: Path) -> list[str]:
     """The first-shell patterns of DIR/coordination.json (written by `sccop analyze`), when there are any."""
     import json
@@ -287,6 +302,7 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     parts += ["<h2>Energy distributions per round</h2>", image(plot_distributions(rows, quantity), "energy distributions"),
               "<h2>Space groups sampled and found</h2>", image(plot_spacegroups(rows, dim=config.sampler.dim), "space groups")]
     parts += _phonon_section(out)
+    parts += _units_section(out)
     parts += _coordination_section(out)
     failed = [r for r in rows if r.get("backend_call") and r.get("status") != "ok"]
     if failed:
