@@ -3,7 +3,8 @@
 A UnitCrystal is a group, a conventional lattice and its occupied orbits: each orbit is a unit (centred
 on a Wyckoff position, in an orientation its site symmetry keeps; sccop.units.orientation) or a free
 atom. `UnitSampler` draws them: a group among those with a Wyckoff assignment for the plan (units and
-free atoms as pseudo-elements, sccop.symmetry.wyckoff) whose unit positions can seat the unit, a lattice
+free atoms as pseudo-elements, sccop.symmetry.wyckoff) whose unit positions can seat the unit, with
+probability in proportion to its point-group order^symmetry_bias as the atom-wise sampler, a lattice
 of the group's system in the volume window of the atoms, points on the positions and orientations;
 a draw is kept when atoms of different units (and free atoms) are at least `distance_factor` times the
 sum of their covalent radii apart. `moved` makes the annealing moves: a unit or atom shifted along its
@@ -27,7 +28,7 @@ from ase import Atoms
 from sccop.composition import element_data, volume_window
 from sccop.errors import NoWyckoffCombinationError
 from sccop.sampling.lattice import sample_lattice
-from sccop.symmetry.groups import GroupInfo, get_group, group_numbers
+from sccop.symmetry.groups import GroupInfo, get_group, group_numbers, point_group_order
 from sccop.symmetry.wyckoff import wyckoff_assignments
 from sccop.units.library import Unit, UnitPlan
 from sccop.units.orientation import (
@@ -141,7 +142,7 @@ class UnitSampler:
     """Samples UnitCrystals of one plan (units and free atoms per primitive cell) over the allowed groups."""
 
     def __init__(self, plan: UnitPlan, *, spacegroups=None, distance_factor: float = 0.7, volume_rule: str = "span",
-                 seed: int = 0):
+                 seed: int = 0, symmetry_bias: float = 1.0):
         self.plan = plan
         self.units = {u.name: u for u, _ in plan.units}
         self.unit_ops = {u.name: u.operations() for u, _ in plan.units}
@@ -165,6 +166,9 @@ class UnitSampler:
                            if all(self.seats(group, kind, w) for kind, w in a if kind in self.units)]
             if assignments:
                 self.options.append((group, assignments))
+        # Groups drawn by (point-group order)^symmetry_bias, as the atom-wise sampler draws them.
+        weights = np.array([point_group_order(g) for g, _ in self.options], dtype=float) ** symmetry_bias
+        self.group_probabilities = weights / weights.sum() if len(weights) else weights
         if not self.options:
             raise NoWyckoffCombinationError(f"{plan.describe()} fits no Wyckoff combination, with every unit on a "
                                             f"position whose site symmetry it has, in the allowed space groups")
@@ -194,7 +198,7 @@ class UnitSampler:
         return True
 
     def attempt(self, rng: np.random.Generator) -> UnitCrystal | None:
-        group, assignments = self.options[int(rng.integers(len(self.options)))]
+        group, assignments = self.options[int(rng.choice(len(self.options), p=self.group_probabilities))]
         assignment = assignments[int(rng.integers(len(assignments)))]
         lo, hi = self.window
         lattice = sample_lattice(_system(group), (lo * group.centring_factor, hi * group.centring_factor), rng).matrix()

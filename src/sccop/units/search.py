@@ -120,7 +120,8 @@ class UnitsSearch:
         check_queue(self.config.execution)
         sampler = UnitSampler(self.plan, spacegroups=self.config.sampler.spacegroups,
                               distance_factor=self.config.sampler.distance_factor,
-                              volume_rule=self.config.sampler.volume_window, seed=self.config.seed)
+                              volume_rule=self.config.sampler.volume_window, seed=self.config.seed,
+                              symmetry_bias=self.config.sampler.symmetry_bias)
         with exclusive(self.out, "a search"):
             check_settings(self.config, self.out, self.force)
             write_settings(self.config, self.out)
