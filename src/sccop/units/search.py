@@ -217,7 +217,7 @@ class UnitsWalk:
     def relax(self, round_: int) -> list[dict]:
         """SCCOP's two steps: rigid relaxations of the lowest labels, then free ones of the lowest of those."""
         cfg = self.config
-        picks = self.lowest()[: cfg.search.relax_top]
+        picks = distinct_labels(self.lowest(), self.labels, self.structures, cfg.search.relax_top)
         rigid = replace(cfg.relax, rigid_units=True)
         items = [CallItem(f"rigid:{uid}", self.structures[uid], {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
@@ -312,15 +312,32 @@ class UnitsWalk:
 
 
 def distinct_picks(candidates: list[UnitCrystal], mean: np.ndarray, score: np.ndarray, n: int) -> list[UnitCrystal]:
-    """The `n` lowest by `score`, one per (group, predicted energy to 0.1 meV/atom): annealing chains revisit
+    """The `n` lowest by `score`, one per (group, predicted energy to 1 meV/atom): annealing chains revisit
     the same crystal, and a label spent twice teaches nothing."""
     picks, seen = [], set()
     for i in np.argsort(score, kind="stable"):
-        key = (candidates[i].group.number, round(float(mean[i]), 4))
+        key = (candidates[i].group.number, round(float(mean[i]), 3))
         if key in seen:
             continue
         seen.add(key)
         picks.append(candidates[i])
+        if len(picks) == n:
+            break
+    return picks
+
+
+def distinct_labels(lowest: list[str], energies: dict, structures: dict, n: int) -> list[str]:
+    """The `n` lowest labels, one per (space group at 0.1 A, energy to 1 meV/atom): near copies of one
+    crystal relax to one structure, and relaxing them all spends the step on one candidate."""
+    from sccop.symmetry.analysis import spacegroup_and_symbol
+
+    picks, seen = [], set()
+    for uid in lowest:
+        key = (spacegroup_and_symbol(structures[uid])[0], round(float(energies[uid]), 3))
+        if key in seen:
+            continue
+        seen.add(key)
+        picks.append(uid)
         if len(picks) == n:
             break
     return picks
