@@ -642,9 +642,12 @@ class UnitsConfig(Section):
     t0: float = setting(0.02, "Annealing temperature in predicted eV/atom.", allowed=number(0.0, 100.0, above=True))
     kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
                            allowed=number(0.0, 100.0))
+    rigid_top: int = setting(
+        12, "Step 1: the lowest distinct labels relaxed with every unit rigid (cheap: a rigid unit has six degrees "
+        "of freedom).", allowed=integer(1, 10**4),
+    )
     free_top: int = setting(
-        3, "Step 2: the lowest rigid relaxations relaxed again with every atom free ([search] relax_top rigid "
-        "relaxations come first).", allowed=integer(0, 10**4),
+        3, "Step 2: the lowest rigid relaxations relaxed again with every atom free.", allowed=integer(0, 10**4),
     )
 
 

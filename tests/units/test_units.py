@@ -122,9 +122,9 @@ def test_rigid_relaxation_keeps_each_unit_and_a_free_one_need_not(tmp_path):
 def small(tmp_path, **units):
     return RunConfig(
         composition="Cu", atoms="8", seed=2, backend=BackendConfig(name="emt"),
-        train=TrainConfig(members=2, epochs=20, patience=5), search=SearchConfig(relax_top=2, chunk=4),
+        train=TrainConfig(members=2, epochs=20, patience=5), search=SearchConfig(chunk=4),
         units=UnitsConfig(**{"spec": f"{tetrahedron(tmp_path / 'cu4.xyz')}:2", "rounds": 2, "samples": 30,
-                             "initial": 8, "labels": 4, "chains": 2, "steps": 5, "free_top": 1, **units}))
+                             "initial": 8, "labels": 4, "chains": 2, "steps": 5, "rigid_top": 2, "free_top": 1, **units}))
 
 
 def test_units_search_runs_both_steps_and_resumes_the_same(tmp_path):

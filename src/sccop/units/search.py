@@ -6,7 +6,7 @@ crystals (one node per orbit of atoms: sccop.graph.orbit_graph), samples a new p
 pool's lowest predictions (unit shifts and turns that keep each site's symmetry, cell scaling, free-atom
 swaps; Metropolis on the network), and labels the `labels` lowest by mean - kappa * spread. The walk
 stops after `rounds`, on the call budget, or when the best label has not improved for `patience` rounds.
-Then SCCOP's two steps: the `[search] relax_top` lowest labels are relaxed with every unit rigid (stage
+Then SCCOP's two steps: the `rigid_top` lowest distinct labels are relaxed with every unit rigid (stage
 `rigid`, sccop.rigid), and the `free_top` lowest of those again with every atom free (stage `relax`,
 what the answer ranks). DIR/units.csv says, for each free relaxation, whether its units survived: every
 distance inside each unit within 10% of the unit's own.
@@ -158,7 +158,7 @@ class UnitsWalk:
         budget = self.config.search.budget_calls
         if budget is None:
             return None
-        kept = self.config.search.relax_top + self.config.units.free_top
+        kept = self.config.units.rigid_top + self.config.units.free_top
         return max(0, budget - kept - self.ledger.calls)
 
     # ---- candidates ----------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ class UnitsWalk:
     def relax(self, round_: int) -> list[dict]:
         """SCCOP's two steps: rigid relaxations of the lowest labels, then free ones of the lowest of those."""
         cfg = self.config
-        picks = distinct_labels(self.lowest(), self.labels, self.structures, cfg.search.relax_top)
+        picks = distinct_labels(self.lowest(), self.labels, self.structures, cfg.units.rigid_top)
         rigid = replace(cfg.relax, rigid_units=True)
         items = [CallItem(f"rigid:{uid}", self.structures[uid], {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
