@@ -643,8 +643,8 @@ class UnitsConfig(Section):
     kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
                            allowed=number(0.0, 100.0))
     rigid_top: int = setting(
-        12, "Step 1: the lowest distinct labels relaxed with every unit rigid (cheap: a rigid unit has six degrees "
-        "of freedom).", allowed=integer(1, 10**4),
+        5, "Step 1: the lowest distinct labels relaxed with every unit rigid (12 found nothing lower than 5 on "
+        "alpha-boron and dry ice, docs/benchmarks.md).", allowed=integer(1, 10**4),
     )
     free_top: int = setting(
         3, "Step 2: the lowest rigid relaxations relaxed again with every atom free.", allowed=integer(0, 10**4),
