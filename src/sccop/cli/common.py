@@ -21,7 +21,23 @@ def checked(args, **options: Allowed) -> None:
         setattr(args, name, allowed.check(getattr(args, name), "--" + name.replace("_", "-")))
 
 
-__all__ = ["output_path", "checked"]
+def backend_settings(path: str | None, command: str) -> dict:
+    """The [backend] settings of a user's TOML file (every one checked), for commands that compute on a
+    finished run with the user's backend (phonons, verify); other sections are refused. {} without a file."""
+    from sccop.calls.rundir import load_config
+    from sccop.config import BackendConfig, from_dict
+
+    if not path:
+        return {}
+    data = load_config(path)
+    unknown = sorted(set(data) - {"backend"})
+    if unknown:
+        raise SccopInputError(f"{path}: sccop {command} reads only [backend], not {', '.join(unknown)}")
+    from_dict({"backend": data.get("backend", {})})  # every setting checked
+    return {k: v for k, v in data.get("backend", {}).items() if k in BackendConfig.__dataclass_fields__}
+
+
+__all__ = ["output_path", "checked", "backend_settings"]
 
 
 def add_cell_size(p) -> None:

@@ -27,22 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sccop.allowed import integer, number
-    from sccop.calls.rundir import load_config
-    from sccop.cli.common import checked
-    from sccop.config import BackendConfig, from_dict
-    from sccop.errors import SccopInputError
+    from sccop.cli.common import backend_settings, checked
     from sccop.phonons import phonons_of_run
 
     checked(args, top=integer(1, 1000), fmax=number(0.0, 1.0, above=True), min_length=number(0.0, 100.0, above=True),
             displacement=number(0.0, 0.5, above=True), mesh=integer(1, 100), threshold=number(0.0, 100.0))
-    given = None
-    if args.config:
-        data = load_config(args.config)
-        unknown = sorted(set(data) - {"backend"})
-        if unknown:
-            raise SccopInputError(f"{args.config}: sccop phonons reads only [backend], not {', '.join(unknown)}")
-        from_dict({"backend": data.get("backend", {})})  # every setting checked
-        given = {k: v for k, v in data.get("backend", {}).items() if k in BackendConfig.__dataclass_fields__}
+    given = backend_settings(args.config, "phonons") or None
     rows = phonons_of_run(args.directory, args.top, args.backend, progress=not args.quiet, fmax=args.fmax,
                           min_length=args.min_length, displacement=args.displacement, mesh=args.mesh,
                           threshold=args.threshold, backend_settings=given)

@@ -27,22 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sccop.allowed import integer, number
-    from sccop.calls.rundir import load_config
-    from sccop.cli.common import checked
-    from sccop.config import BackendConfig, from_dict
-    from sccop.errors import SccopInputError
+    from sccop.cli.common import backend_settings, checked
     from sccop.verify import verify_run
 
     checked(args, top=integer(1, 1000), ecut=number(0.0, 10**4, above=True, optional=True),
             kspacing=number(0.0, 10.0, above=True, optional=True))
-    given = {}
-    if args.config:
-        data = load_config(args.config)
-        unknown = sorted(set(data) - {"backend"})
-        if unknown:
-            raise SccopInputError(f"{args.config}: sccop verify reads only [backend], not {', '.join(unknown)}")
-        from_dict({"backend": data.get("backend", {})})  # every setting checked
-        given = {k: v for k, v in data.get("backend", {}).items() if k in BackendConfig.__dataclass_fields__}
+    given = backend_settings(args.config, "verify")
     if args.ecut is not None:
         given["ecutwfc"] = args.ecut
     if args.kspacing is not None:

@@ -17,6 +17,7 @@ import numpy as np
 from ase import Atoms
 
 from sccop.errors import SccopInputError
+from sccop.units.orientation import rotation_about
 
 # B-B distance along an edge of boron's icosahedron: 1.70-1.80 A in alpha-B12 (1.77 mean, Decker & Kasper 1959).
 B12_EDGE = 1.77
@@ -91,18 +92,12 @@ def _full_point_group() -> np.ndarray:
     return np.eye(3)[None]
 
 
-def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
-    axis = axis / np.linalg.norm(axis)
-    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
-
-
 def _linear_operations(positions: np.ndarray, ops: np.ndarray) -> np.ndarray:
     """A linear unit's operations closed under the n-fold rotations about its axis that crystals use."""
     centred = positions - positions.mean(axis=0)
     axis = centred[np.argmax(np.linalg.norm(centred, axis=1))]
     axis = axis / np.linalg.norm(axis)
-    extra = [_rotation(axis, 2 * np.pi * k / n) for n in (2, 3, 4, 6) for k in range(1, n)]
+    extra = [rotation_about(axis, 2 * np.pi * k / n) for n in (2, 3, 4, 6) for k in range(1, n)]
     normal = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
     normal /= np.linalg.norm(normal)
     extra.append(np.eye(3) - 2 * np.outer(normal, normal))  # a mirror that holds the axis

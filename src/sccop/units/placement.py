@@ -91,12 +91,12 @@ def to_atoms(crystal: UnitCrystal, units: dict[str, Unit]) -> Atoms:
     positions: list[np.ndarray] = []
     tags: list[int] = []
     tag = 0
+    rot_cart = cartesian(group.rotations, a)
     for orbit in crystal.orbits:
         unit = units.get(orbit.kind)
         offsets = (unit.positions @ orbit.rotation.T) if unit is not None else np.zeros((1, 3))
         kinds = list(unit.symbols) if unit is not None else [orbit.kind]
         centres = np.einsum("kij,j->ki", group.rotations, orbit.point) + group.translations
-        rot_cart = cartesian(group.rotations, a)
         seen: list[np.ndarray] = []
         for k in range(len(centres)):
             centre_cart = (centres[k] % 1.0) @ a

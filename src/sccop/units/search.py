@@ -83,13 +83,13 @@ def unit_distortion(atoms, reference) -> float:
     """Largest relative change of a distance inside any unit (tags above 0) between two structures with the
     same atoms (minimum-image distances)."""
     tags = atoms.get_tags()
+    after, before = atoms.get_all_distances(mic=True), reference.get_all_distances(mic=True)
     worst = 0.0
     for t in np.unique(tags[tags > 0]):
         idx = np.flatnonzero(tags == t)
         if len(idx) < 2:
             continue
-        a = atoms.get_all_distances(mic=True)[np.ix_(idx, idx)]
-        b = reference.get_all_distances(mic=True)[np.ix_(idx, idx)]
+        a, b = after[np.ix_(idx, idx)], before[np.ix_(idx, idx)]
         mask = b > 1e-6
         worst = max(worst, float(np.abs(a[mask] - b[mask]).max() / b[mask].min()))
     return worst
