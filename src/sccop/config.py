@@ -15,6 +15,7 @@ CLUSTERS = ("local", "slurm", "pbs")
 WINDOW_RULES = ("span", "sccop", "dense", "regression")  # sccop.composition.volume_window
 GROUP_PRIORS = ("point_group", "model")  # sccop.sampling.sampler, sccop.prior
 LABEL_KINDS = ("single_point", "relaxation")
+UNIT_LABEL_KINDS = ("single_point", "rigid")
 # How big a cell is when neither atoms nor formula units are given: one rule, for sample and search
 # (sccop.composition.cell_sizes applies it).
 DEFAULT_CELL = ("the formula as written when it is not reduced (Ga4Os2: 2 formula units, 6 atoms), else whole "
@@ -642,6 +643,15 @@ class UnitsConfig(Section):
     t0: float = setting(0.02, "Annealing temperature in predicted eV/atom.", allowed=number(0.0, 100.0, above=True))
     kappa: float = setting(1.0, "Selection by the lower bound mean - kappa * spread of the ensemble.",
                            allowed=number(0.0, 100.0))
+    label_with: str = setting(
+        "single_point",
+        "How the backend labels unit crystals: single_point (the sampled crystal's energy) or rigid (a short "
+        "relaxation with every unit rigid, at most label_steps steps, labelled with its final energy: the network "
+        "learns the energy of the packing a crystal settles into, and step 1 continues from there).",
+        allowed=text(choices=UNIT_LABEL_KINDS),
+    )
+    label_steps: int = setting(40, "Most optimizer steps of a rigid label (label_with = rigid).",
+                               allowed=integer(1, 10**5))
     rigid_top: int = setting(
         5, "Step 1: the lowest distinct labels relaxed with every unit rigid (12 found nothing lower than 5 on "
         "alpha-boron and dry ice, docs/benchmarks.md).", allowed=integer(1, 10**4),

@@ -162,3 +162,33 @@ def test_cli_units(tmp_path, capsys):
     assert "3 x B12 need 36 B" in capsys.readouterr().err
     assert main(["search", "B12", "--atoms", "12-24", "--units", "B12", "--out", str(tmp_path / "y")]) == 2
     assert "takes one cell size" in capsys.readouterr().err
+
+
+def test_rigid_labels_relax_whole_units_and_step_one_continues_them(tmp_path):
+    from sccop.calls.rundir import check_settings
+    from sccop.calls.store import open_store
+    from sccop.units.search import UnitsSearch, unit_distortion
+
+    config = small(tmp_path, label_with="rigid", label_steps=15)
+    UnitsSearch(config, tmp_path / "run", progress=False).run()
+    store = open_store(tmp_path / "run", config)
+    labels = store.rows(stage="label")
+    assert len(labels) == 12 and all(r.get("steps") is not None and 0 < r.get("steps") <= 15 for r in labels)
+    for row in labels:  # each unit of each label is still the given tetrahedron (rigid), though it has moved
+        atoms = row.toatoms()
+        for t in (1, 2):
+            d = atoms.get_all_distances()[np.ix_(atoms.get_tags() == t, atoms.get_tags() == t)]  # units kept whole
+            assert np.allclose(np.sort(d[d > 0]), 2.55, atol=1e-6)
+    from sccop.calls.fingerprint import fingerprint
+
+    rigid = store.rows(stage="rigid")
+    assert len(rigid) == 2
+    for row in rigid:  # step 1 starts where its label's relaxation stopped (the call's input is that structure)
+        label = store.get(row.get("parent"))
+        start = label.toatoms()
+        start.set_tags(row.toatoms().get_tags())
+        assert row.get("fingerprint") == fingerprint(start)
+        assert row.get("energy_per_atom") <= label.get("energy_per_atom") + 1e-6
+        assert unit_distortion(row.toatoms(), start) < 1e-6  # rigid, though the cell is small
+    with pytest.raises(SccopInputError, match="units.label_with"):
+        check_settings(small(tmp_path), tmp_path / "run", force=True)

@@ -112,7 +112,7 @@ def check_settings(config: RunConfig, out: Path, force: bool) -> None:
     except SccopInputError as exc:
         raise SccopInputError(f"{exc}; the run's settings are lost: restore the file, or use a new --out") from None
     changes = config_changes(stored, to_dict(config))
-    kind = [c for c in changes if c.startswith("search.label_with:")]
+    kind = [c for c in changes if c.startswith(("search.label_with:", "units.label_with:"))]
     if kind:
         raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
                               "change; use a new --out")

@@ -1,6 +1,7 @@
 """Rigid units: SCCOP's loop over crystals of clusters or molecules, then its two relaxation steps.
 
-Round 0 labels `initial` random unit crystals (sccop.units.placement) with backend single points. Each
+Round 0 labels `initial` random unit crystals (sccop.units.placement) with backend single points (or, with
+`label_with = "rigid"`, short rigid-unit relaxations labelled with their final energy). Each
 later round trains the ensemble (warm start) on every label so far, on asymmetric-unit graphs of the
 crystals (one node per orbit of atoms: sccop.graph.orbit_graph), samples a new pool, anneals from the
 pool's lowest predictions (unit shifts and turns that keep each site's symmetry, cell scaling, free-atom
@@ -81,9 +82,11 @@ def unit_graph(atoms, graph_config=None):
 
 def unit_distortion(atoms, reference) -> float:
     """Largest relative change of a distance inside any unit (tags above 0) between two structures with the
-    same atoms (minimum-image distances)."""
+    same atoms. The distances are taken as the positions stand, not by minimum image: sccop places a unit's
+    atoms whole and no relaxation wraps them, while in a cell of one or two icosahedra the minimum image of
+    a pair inside a unit can be an atom of the next unit."""
     tags = atoms.get_tags()
-    after, before = atoms.get_all_distances(mic=True), reference.get_all_distances(mic=True)
+    after, before = atoms.get_all_distances(), reference.get_all_distances()
     worst = 0.0
     for t in np.unique(tags[tags > 0]):
         idx = np.flatnonzero(tags == t)
@@ -198,8 +201,13 @@ class UnitsWalk:
             self.structures[uid] = atoms
             items.append(CallItem(uid, atoms, {"round": round_, "units": self.plan.describe(),
                                               "wyckoffs": crystal.wyckoffs(), "spacegroup": crystal.group.number}))
-        spec = CallSpec("label", SINGLE_POINT, self.config.backend, self.config.relax, calculator=self.calculator)
-        outcome = self.ledger.run(spec, items, limit=self.room(), desc=f"round {round_}: labelling ({self.config.backend.name})")
+        cfg = self.config
+        if cfg.units.label_with == "rigid":
+            rigid = replace(cfg.relax, rigid_units=True, steps=cfg.units.label_steps)
+            spec = CallSpec("label", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
+        else:
+            spec = CallSpec("label", SINGLE_POINT, cfg.backend, cfg.relax, calculator=self.calculator)
+        outcome = self.ledger.run(spec, items, limit=self.room(), desc=f"round {round_}: labelling ({cfg.backend.name})")
         for item in items:
             if item.uid in outcome.energies:
                 self.labels[item.uid] = outcome.energies[item.uid]
@@ -214,12 +222,24 @@ class UnitsWalk:
         lowest = self.lowest()
         return self.labels[lowest[0]] if lowest else None
 
+    def labelled(self, uid: str):
+        """The structure a label's energy belongs to: the sampled crystal, or where its rigid label relaxed to
+        (with the crystal's unit tags)."""
+        if self.config.units.label_with != "rigid":
+            return self.structures[uid]
+        atoms = self.store.get(uid).toatoms()
+        atoms.set_tags(self.structures[uid].get_tags())
+        return atoms
+
     def relax(self, round_: int) -> list[dict]:
-        """SCCOP's two steps: rigid relaxations of the lowest labels, then free ones of the lowest of those."""
+        """SCCOP's two steps: rigid relaxations of the lowest labels (continued from where a rigid label
+        stopped), then free ones of the lowest of those."""
         cfg = self.config
-        picks = distinct_labels(self.lowest(), self.labels, self.structures, cfg.units.rigid_top)
+        lowest = self.lowest()
+        structures = {uid: self.labelled(uid) for uid in lowest}
+        picks = distinct_labels(lowest, self.labels, structures, cfg.units.rigid_top)
         rigid = replace(cfg.relax, rigid_units=True)
-        items = [CallItem(f"rigid:{uid}", self.structures[uid], {"round": round_, "parent": uid}) for uid in picks]
+        items = [CallItem(f"rigid:{uid}", structures[uid], {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
         outcome = self.ledger.run(spec, items, desc=f"rigid units ({cfg.backend.name})")
         done = sorted((u for u, e in outcome.energies.items() if e is not None), key=lambda u: (outcome.energies[u], u))
