@@ -312,10 +312,11 @@ class OrderingWalk:
     def converged(self, history: list, expected: float) -> bool:
         """The best label unchanged (within `tolerance`) for `patience` rounds, and the network expecting
         nothing lower among the arrangements not labelled yet."""
+        from sccop.loop.driver import converged
+
         cfg = self.config.search
-        if len(history) <= cfg.patience or history[-1] is None or history[-1 - cfg.patience] is None:
-            return False
-        return abs(history[-1] - history[-1 - cfg.patience]) < cfg.tolerance and expected > history[-1] + cfg.tolerance
+        return (history[-1] is not None and converged(history, cfg.tolerance, cfg.patience)
+                and expected > history[-1] + cfg.tolerance)
 
     def lowest_labels(self) -> list[str]:
         """Keys of the ok labels, lowest energy first (ties by key)."""

@@ -263,6 +263,7 @@ class UnitsWalk:
 
     # ---- the walk ------------------------------------------------------------------------------------
     def run(self) -> UnitsResult:
+        from sccop.loop.driver import converged
         from sccop.model.train import train_ensemble
 
         cfg = self.config
@@ -300,8 +301,7 @@ class UnitsWalk:
             if not complete:
                 stopped = "budget"
                 break
-            if (round_ > 0 and len(history) > cfg.search.patience and None not in history[-1 - cfg.search.patience:]
-                    and abs(history[-1] - history[-1 - cfg.search.patience]) < cfg.search.tolerance):
+            if round_ > 0 and converged(history, cfg.search.tolerance, cfg.search.patience):
                 stopped = "converged"
                 break
         survival = self.relax(round_)
