@@ -156,6 +156,27 @@ def run_log(folder: Path):
         handler.close()
 
 
+@contextmanager
+def run_folder(config: RunConfig, out: Path, force: bool, mode: str | None = None):
+    """DIR taken for a run, in order: its lock, the settings checked against DIR/config.toml and written,
+    the log, the store (the config, version and `mode` in its metadata) and an executor, closed at the end.
+    Yields (store, executor)."""
+    from sccop.calls.execution import make_executor
+    from sccop.calls.store import open_store
+
+    with exclusive(out, "a search"):
+        check_settings(config, out, force)
+        write_settings(config, out)
+        with run_log(out):
+            store = open_store(out, config)
+            store.update_metadata(config=to_dict(config), version=program_version(), **({"mode": mode} if mode else {}))
+            executor = make_executor(config.execution)
+            try:
+                yield store, executor
+            finally:
+                executor.close()
+
+
 def program_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sccop.answer.refine import write_answer
-from sccop.calls.execution import check_queue, make_executor
+from sccop.calls.execution import check_queue
 from sccop.calls.ledger import CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid, user_seed_uid
-from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, run_log, write_settings
-from sccop.calls.store import Store, open_store
-from sccop.config import RunConfig, to_dict
+from sccop.calls.rundir import Clock, program_version, run_folder
+from sccop.calls.store import Store
+from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.loop.budget import Budget
 from sccop.loop.cursor import Cursor
@@ -135,27 +135,15 @@ class Search:
             from sccop.answer.ranking import rerank_backend
 
             check_backend(rerank_backend(self.config), self.composition.elements)
-        with exclusive(self.out, "a search"):
-            check_settings(self.config, self.out, self.force)
-            write_settings(self.config, self.out)
-            with run_log(self.out):
-                return self._run()
-
-    def _run(self) -> SearchResult:
-        log.info("sccop %s: %s (reduced formula %s), %s formula unit(s) per cell, backend %s, seed %d",
-                 program_version(), self.config.composition, self.composition.formula,
-                 ", ".join(map(str, self.formula_units)), self.config.backend.name, self.config.seed)
-        log.info("%s", self.sampler.prior_note)
-        store = open_store(self.out, self.config)
-        store.update_metadata(config=to_dict(self.config), version=program_version())
-        (self.out / "models").mkdir(exist_ok=True)
-        executor = make_executor(self.config.execution)
-        try:
+        with run_folder(self.config, self.out, self.force) as (store, executor):
+            log.info("sccop %s: %s (reduced formula %s), %s formula unit(s) per cell, backend %s, seed %d",
+                     program_version(), self.config.composition, self.composition.formula,
+                     ", ".join(map(str, self.formula_units)), self.config.backend.name, self.config.seed)
+            log.info("%s", self.sampler.prior_note)
+            (self.out / "models").mkdir(exist_ok=True)
             walk = Walk(self, store, executor)
             stopped, round_ = walk.run()
             return walk.finish(stopped, round_)
-        finally:
-            executor.close()
 
 
 class Walk:

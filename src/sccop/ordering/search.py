@@ -28,19 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sccop.calls.execution import check_queue, make_executor
+from sccop.calls.execution import check_queue
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, arrangement_uid, label_uid, relax_uid
-from sccop.calls.rundir import (
-    Clock,
-    check_settings,
-    exclusive,
-    program_version,
-    run_log,
-    write_settings,
-)
-from sccop.calls.store import open_store
-from sccop.config import RunConfig, to_dict
+from sccop.calls.rundir import Clock, program_version, run_folder
+from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.loop.randomness import stage_rng
 from sccop.ordering.arrangement import (
@@ -123,17 +115,8 @@ class OrderingSearch:
 
         check_backend(self.config.backend, self.elements)
         check_queue(self.config.execution)
-        with exclusive(self.out, "a search"):
-            check_settings(self.config, self.out, self.force)
-            write_settings(self.config, self.out)
-            with run_log(self.out):
-                store = open_store(self.out, self.config)
-                store.update_metadata(config=to_dict(self.config), version=program_version(), mode="ordering")
-                executor = make_executor(self.config.execution)
-                try:
-                    return OrderingWalk(self, store, executor).run()
-                finally:
-                    executor.close()
+        with run_folder(self.config, self.out, self.force, mode="ordering") as (store, executor):
+            return OrderingWalk(self, store, executor).run()
 
 
 class OrderingWalk:

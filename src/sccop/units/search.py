@@ -26,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sccop.calls.execution import check_queue, make_executor
+from sccop.calls.execution import check_queue
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, label_uid, relax_uid
-from sccop.calls.rundir import Clock, check_settings, exclusive, program_version, run_log, write_settings
-from sccop.calls.store import open_store
+from sccop.calls.rundir import Clock, program_version, run_folder
 from sccop.composition import cell_sizes, parse_composition
-from sccop.config import RunConfig, to_dict
+from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.graph import orbit_graph
 from sccop.loop.randomness import stage_rng
@@ -125,17 +124,8 @@ class UnitsSearch:
                               distance_factor=self.config.sampler.distance_factor,
                               volume_rule=self.config.sampler.volume_window, seed=self.config.seed,
                               symmetry_bias=self.config.sampler.symmetry_bias)
-        with exclusive(self.out, "a search"):
-            check_settings(self.config, self.out, self.force)
-            write_settings(self.config, self.out)
-            with run_log(self.out):
-                store = open_store(self.out, self.config)
-                store.update_metadata(config=to_dict(self.config), version=program_version(), mode="units")
-                executor = make_executor(self.config.execution)
-                try:
-                    return UnitsWalk(self, sampler, store, executor).run()
-                finally:
-                    executor.close()
+        with run_folder(self.config, self.out, self.force, mode="units") as (store, executor):
+            return UnitsWalk(self, sampler, store, executor).run()
 
 
 class UnitsWalk:
