@@ -7,8 +7,9 @@
           --seed 0 --out b12_s0
     sccop bench units.csv --cif-dir cifs --rows 2 --methods sccop --config units_CO2.toml --budget-calls 150 \\
           --seed 0 --out co2_s0
-    sccop bench units.csv --cif-dir cifs --rows 3 --methods sccop --config units_B28.toml --budget-calls 150 \
+    sccop bench units.csv --cif-dir cifs --rows 3 --methods sccop --config units_B28.toml --budget-calls 150 \\
           --seed 0 --out b28_s0
+    python benchmarks/units.py r3m-basin    # R-3m samples of one B12 relaxed rigid: which reach alpha-boron
 
 The references are built from their published crystallography and are read only to score (the bench
 relaxes each with the row's backend and asks whether the search reached that energy):
@@ -78,6 +79,26 @@ def scan_b28(step: float = 7.5) -> tuple[float, float]:
     return found[best][0], found[best][1]
 
 
+def r3m_basin(samples: int = 12, seed: int = 0) -> None:
+    """Where alpha-boron's basin is: R-3m samples of one B12 (the units sampler's own), each relaxed by CHGNet
+    with the icosahedron rigid; the starting and final rhombohedral angles and energies."""
+    import numpy as np
+
+    from sccop.config import BackendConfig, RelaxConfig
+    from sccop.relaxation import relax
+    from sccop.units.library import parse_units
+    from sccop.units.placement import UnitSampler, to_atoms
+
+    sampler = UnitSampler(parse_units("B12", {"B": 12}), spacegroups=[166])
+    for crystal in sampler.sample(samples, np.random.default_rng(seed)):
+        atoms = to_atoms(crystal, sampler.units)
+        result = relax(atoms, BackendConfig(name="chgnet"), RelaxConfig(rigid_units=True, steps=300))
+        angle = atoms.cell.cellpar()[3]
+        final = result.atoms.cell.cellpar()[3:] if result.ok else []
+        energy = f"{result.energy / len(atoms):.4f} eV/atom" if result.ok else result.reason
+        print(f"{crystal.wyckoffs()}: angle {angle:.1f} -> {np.round(final, 1)}, {energy}", flush=True)
+
+
 def references() -> dict:
     from ase.spacegroup import crystal
 
@@ -106,11 +127,13 @@ def table(out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["table", "scan-b28"])
+    parser.add_argument("command", choices=["table", "scan-b28", "r3m-basin"])
     parser.add_argument("--out", default="/tmp/units")
     args = parser.parse_args()
     if args.command == "scan-b28":
         scan_b28()
+    elif args.command == "r3m-basin":
+        r3m_basin()
     else:
         table(Path(args.out))
 
