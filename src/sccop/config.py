@@ -492,8 +492,9 @@ class RefineConfig(Section):
     prefer_symmetry: bool = setting(
         True,
         "Rank ties by symmetry: of the candidates within energy_tolerance of the lowest one left, the one with "
-        "the highest point-group order comes first, and duplicates are reported as their most symmetric member "
-        "within energy_tolerance of the lowest (False: by energy alone).",
+        "the highest point-group order comes first where the lowest one's space group is a subgroup of its own "
+        "(polytypes such as hcp and fcc go by energy), and duplicates are reported as their most symmetric "
+        "member within energy_tolerance of the lowest (False: by energy alone).",
         allowed=flag(),
     )
     rerank: str | None = setting(

@@ -156,6 +156,21 @@ def test_ties_go_to_the_higher_symmetry(tmp_path):
     assert [c.uid for c in ranked(store, replace(config, refine=RefineConfig(energy_tolerance=1e-4)))] == by_energy
 
 
+def test_a_tie_between_polytypes_goes_by_energy(tmp_path):
+    """hcp Cu 1 meV/atom below fcc is no distortion of fcc (P6_3/mmc is not a subgroup of Fm-3m): the tie
+    does not promote fcc, and the lower hcp stays first (the prototype bench's Mg). A tetragonal cell below
+    fcc still gives way to it (I4/mmm is a subgroup of Fm-3m)."""
+    from sccop.symmetry.analysis import may_be_distorted
+
+    store = Store(tmp_path / "run.db")
+    put_relaxed(store, "relax:hcp", bulk("Cu", "hcp", a=2.55, c=4.16), -1.0, round=0, calls=3)
+    put_relaxed(store, "relax:fcc", bulk("Cu", "fcc", a=3.61), -0.999, round=0, calls=4)
+    config = RunConfig(composition="Cu", backend=BackendConfig(name="emt"))
+    assert [(c.uid, c.spacegroup) for c in ranked(store, config)] == [("relax:hcp", 194), ("relax:fcc", 225)]
+    assert not may_be_distorted(194, 225) and not may_be_distorted(186, 216)  # hcp/fcc, wurtzite/zinc blende
+    assert may_be_distorted(139, 225) and may_be_distorted(166, 225) and may_be_distorted(225, 225)
+
+
 def test_a_duplicate_group_is_represented_by_its_most_symmetric_tie(tmp_path):
     """A slightly tetragonal fcc Cu 0.1 meV/atom below a cubic relaxation of the same structure is one
     candidate (StructureMatcher), and it is reported as the cubic one."""

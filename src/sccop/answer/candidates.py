@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ase import Atoms
 
 from sccop.calls.rows import ranking_energy, row_spacegroup
-from sccop.symmetry.analysis import merge_duplicates, point_group_order, to_structure
+from sccop.symmetry.analysis import may_be_distorted, merge_duplicates, point_group_order, to_structure
 
 
 @dataclass
@@ -48,23 +48,33 @@ def _candidate(row, copies: int, relaxed: bool = True) -> Candidate:
                      calls=int(row.get("calls", 0)), copies=copies, relaxed=relaxed)
 
 
-def symmetry_first(items: list, orders: list[int], tolerance: float, energy=lambda c: c.energy) -> list:
+def symmetry_first(items: list, orders: list[int], tolerance: float, energy=lambda c: c.energy,
+                   may_replace=None) -> list:
     """`items` (sorted by `energy`) reordered so that ties go to symmetry: each next item is, among those
     left within `tolerance` of the lowest energy left, the one of highest point-group order (`orders`),
-    then the lowest energy. Items further apart than `tolerance` keep their energy order."""
+    then the lowest energy. Items further apart than `tolerance` keep their energy order. With
+    `may_replace(lowest, other)`, only the others it allows can go before the lowest one left."""
     left = list(zip(items, orders))
     out = []
     while left:
         floor = energy(left[0][0])
-        tied = [k for k, (item, _) in enumerate(left) if energy(item) <= floor + tolerance]
+        tied = [k for k, (item, _) in enumerate(left) if energy(item) <= floor + tolerance
+                and (k == 0 or may_replace is None or may_replace(left[0][0], item))]
         k = min(tied, key=lambda k: (-left[k][1], energy(left[k][0])))
         out.append(left.pop(k)[0])
     return out
 
 
-def by_symmetry(candidates: list[Candidate], tolerance: float) -> list[Candidate]:
-    """`symmetry_first` for candidates (sorted by energy), ordered by the point groups of their structures."""
-    return symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], tolerance)
+def by_symmetry(candidates: list[Candidate], tolerance: float, distinct: bool = False) -> list[Candidate]:
+    """`symmetry_first` for candidates (sorted by energy), ordered by the point groups of their structures.
+    `distinct`: the candidates are different structures (not copies of one), and a tie promotes a more
+    symmetric one only over a lower one that could be a distortion of it (its group a subgroup): of two
+    polytypes a meV/atom apart, hcp and fcc, wurtzite and zinc blende, the energy decides."""
+    def may_replace(low: Candidate, other: Candidate) -> bool:
+        return may_be_distorted(low.spacegroup, other.spacegroup)
+
+    return symmetry_first(candidates, [point_group_order(c.atoms) for c in candidates], tolerance,
+                          may_replace=may_replace if distinct else None)
 
 
 def _unique_rows(store, stage: str, top: int | None) -> list[list]:

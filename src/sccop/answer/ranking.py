@@ -7,7 +7,9 @@
    (point-group order, then energy) whose energy per atom is within `energy_tolerance` of the relaxed
    structure's replaces it; a version of the same order only in the same space group, at a lower energy.
 3. Merge again (two low-symmetry relaxations can symmetrise to one structure) and rank by energy, ties
-   (within `energy_tolerance`) going to the higher point-group order (`prefer_symmetry`).
+   (within `energy_tolerance`) going to the higher point-group order (`prefer_symmetry`) where the lower
+   structure's group is a subgroup of the other's (a distortion of it); between polytypes (hcp and fcc)
+   the energy decides.
 4. Re-ranking rows (stage `rerank`), when configured: the candidates the second backend relaxed are
    ranked by its energy; the others follow by the first backend's energy.
 A run that relaxed nothing reports its labelled single points instead (Candidate.relaxed False).
@@ -25,7 +27,7 @@ from sccop.symmetry.analysis import merge_duplicates, point_group_order, to_stru
 
 # The version of the rules above. Raise it when a code change can alter which structure is reported or its
 # rank: `sccop bench` then scores its finished pairs again (from their databases, with no new search).
-RANKING_VERSION = 3
+RANKING_VERSION = 4
 
 # The answer as relaxed: duplicates merged, ranked by energy alone, nothing symmetrised or re-ranked.
 AS_RELAXED = RefineConfig(symmetrize=False, prefer_symmetry=False, rerank=None)
@@ -138,7 +140,7 @@ def ranked(store, config: RunConfig, top: int | None = None) -> list[Candidate]:
         candidates = merged
     candidates.sort(key=lambda c: (c.energy, c.uid))
     if tie is not None:
-        candidates = by_symmetry(candidates, tie)
+        candidates = by_symmetry(candidates, tie, distinct=True)
     for rank, c in enumerate(candidates, 1):
         c.rank = c.rank_primary = rank
     if cfg.rerank:

@@ -13,6 +13,8 @@ the images apart), whose space group holds exactly the layer group's operations.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ase import Atoms
 
 # The tolerance (Angstrom) at which a structure's space group is reported and scored, as CSPBench does.
@@ -158,6 +160,22 @@ def point_group_order(atoms: Atoms, symprec: float = 0.01) -> int:
         return len(_analyzer(to_structure(atoms), symprec).get_point_group_operations())
     except Exception:  # noqa: BLE001 - spglib fails on broken cells
         return 1
+
+
+@lru_cache(maxsize=4096)
+def may_be_distorted(low: int, high: int) -> bool:
+    """Whether a structure in space group `low` can be a distorted version of one in `high`: the same group,
+    or `low` a subgroup of `high` (pymatgen's table of maximal subgroups, followed down; cell changes
+    included). A wurtzite P6_3mc is not a distorted zinc blende F-43m, nor hcp (P6_3/mmc) a distorted
+    fcc (Fm-3m). True when pymatgen cannot tell."""
+    if low == high:
+        return True
+    try:
+        from pymatgen.symmetry.groups import SpaceGroup
+
+        return bool(SpaceGroup.from_int_number(low).is_subgroup(SpaceGroup.from_int_number(high)))
+    except Exception:  # noqa: BLE001 - an unknown number: do not stand in the way
+        return True
 
 
 def conventional_cell(atoms: Atoms, symprec: float = REPORT_SYMPREC) -> Atoms:
@@ -319,6 +337,6 @@ def merge_duplicates(items: list, structure_of, match=None, limit: int | None = 
     return groups
 
 
-__all__ = ["is_layer", "as_layer", "layer_group_symbol", "symmetrized_layer", "wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
+__all__ = ["may_be_distorted", "is_layer", "as_layer", "layer_group_symbol", "symmetrized_layer", "wyckoff_orbits", "REPORT_SYMPREC", "to_structure", "to_atoms", "spacegroup", "spacegroup_and_symbol", "group_symbol",
            "point_group_order",
            "conventional_cell", "symmetrized_cif", "primitive_cell", "conventional_seed", "symmetrized_versions", "matcher", "merge_duplicates"]
