@@ -69,7 +69,7 @@ def scan_b28(step: float = 7.5) -> tuple[float, float]:
     for theta in np.arange(0.0, 180.0, step):
         for phi in np.arange(0.0, 180.0, step):
             atoms = gamma_b28(theta, phi)
-            if atoms is not None and min(atoms.get_distance(i, j, mic=True) for i in range(28) for j in range(i)) >= 1.45:
+            if atoms is not None and (atoms.get_all_distances(mic=True) + 9.0 * np.eye(28)).min() >= 1.45:
                 found.append((float(theta), float(phi), AseAtomsAdaptor.get_structure(atoms)))
     energies = []
     for i in range(0, len(found), 16):

@@ -225,9 +225,14 @@ class UnitsWalk:
         """SCCOP's two steps: rigid relaxations of the lowest labels (continued from where a rigid label
         stopped), then free ones of the lowest of those."""
         cfg = self.config
-        lowest = self.lowest()
-        structures = {uid: self.labelled(uid) for uid in lowest}
-        picks = distinct_labels(lowest, self.labels, structures, cfg.units.rigid_top)
+        structures: dict[str, object] = {}
+
+        def structure(uid: str):  # read (from the store, for rigid labels) only for the labels looked at
+            if uid not in structures:
+                structures[uid] = self.labelled(uid)
+            return structures[uid]
+
+        picks = distinct_labels(self.lowest(), self.labels, structure, cfg.units.rigid_top)
         rigid = replace(cfg.relax, rigid_units=True)
         items = [CallItem(f"rigid:{uid}", structures[uid], {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
@@ -321,36 +326,35 @@ class UnitsWalk:
                            history=history, candidates=candidates, survival=survival)
 
 
+def first_distinct(order, key, n: int) -> list:
+    """The first `n` items of `order` with a `key` not seen before (key computed only for the items looked at)."""
+    picks, seen = [], set()
+    for item in order:
+        k = key(item)
+        if k in seen:
+            continue
+        seen.add(k)
+        picks.append(item)
+        if len(picks) == n:
+            break
+    return picks
+
+
 def distinct_picks(candidates: list[UnitCrystal], mean: np.ndarray, score: np.ndarray, n: int) -> list[UnitCrystal]:
     """The `n` lowest by `score`, one per (group, predicted energy to 1 meV/atom): annealing chains revisit
     the same crystal, and a label spent twice teaches nothing."""
-    picks, seen = [], set()
-    for i in np.argsort(score, kind="stable"):
-        key = (candidates[i].group.number, round(float(mean[i]), 3))
-        if key in seen:
-            continue
-        seen.add(key)
-        picks.append(candidates[i])
-        if len(picks) == n:
-            break
-    return picks
+    order = np.argsort(score, kind="stable")
+    chosen = first_distinct(order, lambda i: (candidates[i].group.number, round(float(mean[i]), 3)), n)
+    return [candidates[i] for i in chosen]
 
 
-def distinct_labels(lowest: list[str], energies: dict, structures: dict, n: int) -> list[str]:
-    """The `n` lowest labels, one per (space group at 0.1 A, energy to 1 meV/atom): near copies of one
-    crystal relax to one structure, and relaxing them all spends the step on one candidate."""
-    from sccop.symmetry.analysis import spacegroup_and_symbol
+def distinct_labels(lowest: list[str], energies: dict, structure_of, n: int) -> list[str]:
+    """The `n` lowest labels, one per (space group at 0.1 A, energy to 1 meV/atom) of `structure_of(uid)`:
+    near copies of one crystal relax to one structure, and relaxing them all spends the step on one
+    candidate."""
+    from sccop.symmetry.analysis import spacegroup
 
-    picks, seen = [], set()
-    for uid in lowest:
-        key = (spacegroup_and_symbol(structures[uid])[0], round(float(energies[uid]), 3))
-        if key in seen:
-            continue
-        seen.add(key)
-        picks.append(uid)
-        if len(picks) == n:
-            break
-    return picks
+    return first_distinct(lowest, lambda uid: (spacegroup(structure_of(uid)), round(float(energies[uid]), 3)), n)
 
 
 def outcome_energy(store, uid: str) -> float:
