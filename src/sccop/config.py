@@ -654,12 +654,20 @@ class UnitsConfig(Section):
     label_steps: int = setting(40, "Most optimizer steps of a rigid label (label_with = rigid).",
                                allowed=integer(1, 10**5))
     rigid_top: int = setting(
-        5, "Step 1: the lowest distinct labels relaxed with every unit rigid (12 found nothing lower than 5 on "
-        "alpha-boron and dry ice, docs/benchmarks.md).", allowed=integer(1, 10**4),
+        5, "Step 1: the lowest label of each of the lowest groups, relaxed with every unit rigid (docs/benchmarks.md, "
+        "\"Rigid units\").", allowed=integer(1, 10**4),
     )
     free_top: int = setting(
         3, "Step 2: the lowest rigid relaxations relaxed again with every atom free.", allowed=integer(0, 10**4),
     )
+    rigid_turn: float = setting(
+        8.0, "Step 1 starts from each pick with every unit turned by a random angle (Gaussian, degrees) and the cell "
+        "strained by rigid_strain, so that the rigid relaxation can leave the symmetry it was drawn in (an fcc "
+        "packing of B12 reaches alpha-boron); 0 with rigid_strain 0: the picks as they are.",
+        allowed=number(0.0, 180.0),
+    )
+    rigid_strain: float = setting(0.03, "Step 1: random symmetric cell strain (Gaussian components) of each pick.",
+                                  allowed=number(0.0, 0.5))
 
 
 @dataclass(frozen=True)

@@ -83,4 +83,33 @@ class RigidUnits:
         return f"RigidUnits({len(self.groups)} units)"
 
 
-__all__ = ["RigidUnits"]
+def perturbed(atoms, turn: float, strain: float, rng):
+    """A copy of `atoms` with each unit (atoms sharing a tag above 0) turned rigidly about its centre by a
+    random angle (Gaussian, `turn` degrees), and the cell strained by a random symmetric strain (Gaussian
+    components of `strain`) that moves unit centres and free atoms but keeps every unit's shape.
+
+    A sampled crystal of units sits on a high-symmetry point: its forces and stress keep every symmetry of
+    its group, so a rigid relaxation stays in that group even where a lower structure is a small turn
+    away (an fcc packing of B12 in Fm-3 relaxes to -6.22 eV/atom; turned by a few degrees, to alpha-boron
+    at -6.57, docs/benchmarks.md)."""
+    from scipy.spatial.transform import Rotation
+
+    out = atoms.copy()
+    tags = out.get_tags()
+    units = [np.flatnonzero(tags == t) for t in np.unique(tags[tags > 0])]
+    offsets = []
+    for idx in units:
+        p = out.positions[idx]
+        axis = rng.normal(size=3)
+        angle = np.radians(rng.normal(0.0, turn)) if turn > 0 else 0.0
+        rotation = Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle)
+        offsets.append(rotation.apply(p - p.mean(axis=0)))
+    eps = rng.normal(0.0, strain, (3, 3)) if strain > 0 else np.zeros((3, 3))
+    eps = 0.5 * (eps + eps.T)
+    out.set_cell(out.cell.array @ (np.eye(3) + eps), scale_atoms=True)  # centres and free atoms follow the strain
+    for idx, offset in zip(units, offsets):
+        out.positions[idx] = out.positions[idx].mean(axis=0) + offset
+    return out
+
+
+__all__ = ["RigidUnits", "perturbed"]

@@ -119,6 +119,42 @@ def test_rigid_relaxation_keeps_each_unit_and_a_free_one_need_not(tmp_path):
     assert not all(np.allclose(a, b, atol=1e-3) for a, b in zip(shapes(free.atoms), shapes(atoms)))
 
 
+def test_step_one_starts_turned_and_strained_with_whole_units():
+    from sccop.rigid import perturbed
+    from sccop.symmetry.analysis import spacegroup
+
+    sampler = UnitSampler(parse_units("B12:2", {"B": 28}), spacegroups=[58])  # two units and four free atoms
+    atoms = to_atoms(sampler.sample(1, np.random.default_rng(0))[0], sampler.units)
+    tags = atoms.get_tags()
+    moved = perturbed(atoms, 8.0, 0.03, np.random.default_rng(1))
+    assert (moved.get_tags() == tags).all() and not np.allclose(moved.cell.array, atoms.cell.array)
+    for t in (1, 2):  # each unit keeps its shape and its centre's place in the cell, but is turned
+        before, after = atoms.positions[tags == t], moved.positions[tags == t]
+        assert np.allclose(np.linalg.norm(after[:, None] - after[None], axis=2),
+                           np.linalg.norm(before[:, None] - before[None], axis=2), atol=1e-9)
+        frac = np.linalg.solve(atoms.cell.array.T, before.mean(axis=0))
+        assert np.allclose(np.linalg.solve(moved.cell.array.T, after.mean(axis=0)), frac, atol=1e-9)
+        assert not np.allclose(after - after.mean(axis=0), before - before.mean(axis=0), atol=1e-3)
+    free = tags == 0
+    assert np.allclose(moved.get_scaled_positions(wrap=False)[free], atoms.get_scaled_positions(wrap=False)[free])
+    assert spacegroup(atoms) == 58 and spacegroup(moved) < 58
+    again = perturbed(atoms, 8.0, 0.03, np.random.default_rng(1))
+    assert np.allclose(again.positions, moved.positions) and np.allclose(again.cell.array, moved.cell.array)
+    assert np.allclose(perturbed(atoms, 0.0, 0.0, np.random.default_rng(1)).positions, atoms.positions)
+
+
+def test_step_one_takes_one_label_per_group():
+    from ase.build import bulk
+
+    from sccop.units.search import distinct_labels
+
+    structures = {"a": bulk("Cu", "fcc", a=3.6), "b": bulk("Cu", "fcc", a=3.7), "c": bulk("Cu", "bcc", a=2.9),
+                  "d": bulk("Cu", "fcc", a=3.8), "e": bulk("Cu", "sc", a=2.4)}
+    order = ["a", "b", "c", "d", "e"]  # lowest first: three fcc copies at other volumes are one packing
+    assert distinct_labels(order, structures.__getitem__, 5) == ["a", "c", "e"]
+    assert distinct_labels(order, structures.__getitem__, 2) == ["a", "c"]
+
+
 def small(tmp_path, **units):
     return RunConfig(
         composition="Cu", atoms="8", seed=2, backend=BackendConfig(name="emt"),
@@ -169,7 +205,7 @@ def test_rigid_labels_relax_whole_units_and_step_one_continues_them(tmp_path):
     from sccop.calls.store import open_store
     from sccop.units.search import UnitsSearch, unit_distortion
 
-    config = small(tmp_path, label_with="rigid", label_steps=15)
+    config = small(tmp_path, label_with="rigid", label_steps=15, rigid_turn=0.0, rigid_strain=0.0)  # step 1 as is
     UnitsSearch(config, tmp_path / "run", progress=False).run()
     store = open_store(tmp_path / "run", config)
     labels = store.rows(stage="label")

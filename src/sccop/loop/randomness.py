@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "partition": 6, "train": 7}
+STAGES = {"sample": 1, "initial": 2, "anneal": 3, "select": 4, "seed": 5, "partition": 6, "train": 7, "rigid": 8}
 
 
 def stage_rng(seed: int, round_: int, stage: str, iteration: int = 0) -> np.random.Generator:

@@ -7,10 +7,11 @@ crystals (one node per orbit of atoms: sccop.graph.orbit_graph), samples a new p
 pool's lowest predictions (unit shifts and turns that keep each site's symmetry, cell scaling, free-atom
 swaps; Metropolis on the network), and labels the `labels` lowest by mean - kappa * spread. The walk
 stops after `rounds`, on the call budget, or when the best label has not improved for `patience` rounds.
-Then SCCOP's two steps: the `rigid_top` lowest distinct labels are relaxed with every unit rigid (stage
-`rigid`, sccop.rigid), and the `free_top` lowest of those again with every atom free (stage `relax`,
-what the answer ranks). DIR/units.csv says, for each free relaxation, whether its units survived: every
-distance inside each unit within 10% of the unit's own.
+Then SCCOP's two steps: the lowest label of each of the `rigid_top` lowest groups, every unit turned and
+the cell strained a little (`rigid_turn`, `rigid_strain`: sccop.rigid.perturbed), is relaxed with every
+unit rigid (stage `rigid`, sccop.rigid), and the `free_top` lowest of those again with every atom free
+(stage `relax`, what the answer ranks). DIR/units.csv says, for each free relaxation, whether its units
+survived: every distance inside each unit within 10% of the unit's own.
 
 Names: the k-th pick of round r is unit/rR/K; its label label:unit/rR/K, its rigid relaxation
 rigid:label:..., its free one relax:rigid:label:.... Every draw comes from a generator seeded by (seed,
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sccop.calls.execution import check_queue
+from sccop.calls.fingerprint import fingerprint
 from sccop.calls.ledger import CallItem, CallSpec, Ledger
 from sccop.calls.rows import RELAXATION, SINGLE_POINT, label_uid, relax_uid
 from sccop.calls.rundir import Clock, program_version, run_folder
@@ -35,6 +37,7 @@ from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.graph import orbit_graph
 from sccop.loop.randomness import stage_rng
+from sccop.rigid import perturbed
 from sccop.units.library import UnitPlan, parse_units
 from sccop.units.placement import UnitCrystal, UnitSampler, to_atoms
 
@@ -147,6 +150,11 @@ class UnitsWalk:
     def rng(self, round_: int, stage: str):
         return stage_rng(self.config.seed, round_, stage, 0)
 
+    def structure_rng(self, round_: int, stage: str, atoms):
+        """A stage's generator for one structure, seeded by the run's seed and the structure itself: the same
+        structure gets the same draws whatever else the stage handles (so a resumed run's call inputs match)."""
+        return stage_rng(self.config.seed, round_, stage, int(fingerprint(atoms)[3:], 16))
+
     def room(self) -> int | None:
         budget = self.config.search.budget_calls
         if budget is None:
@@ -232,9 +240,11 @@ class UnitsWalk:
                 structures[uid] = self.labelled(uid)
             return structures[uid]
 
-        picks = distinct_labels(self.lowest(), self.labels, structure, cfg.units.rigid_top)
+        picks = distinct_labels(self.lowest(), structure, cfg.units.rigid_top)
         rigid = replace(cfg.relax, rigid_units=True)
-        items = [CallItem(f"rigid:{uid}", structures[uid], {"round": round_, "parent": uid}) for uid in picks]
+        items = [CallItem(f"rigid:{uid}", perturbed(structures[uid], cfg.units.rigid_turn, cfg.units.rigid_strain,
+                                                    self.structure_rng(round_, "rigid", structures[uid])),
+                          {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
         outcome = self.ledger.run(spec, items, desc=f"rigid units ({cfg.backend.name})")
         done = sorted((u for u, e in outcome.energies.items() if e is not None), key=lambda u: (outcome.energies[u], u))
@@ -348,13 +358,13 @@ def distinct_picks(candidates: list[UnitCrystal], mean: np.ndarray, score: np.nd
     return [candidates[i] for i in chosen]
 
 
-def distinct_labels(lowest: list[str], energies: dict, structure_of, n: int) -> list[str]:
-    """The `n` lowest labels, one per (space group at 0.1 A, energy to 1 meV/atom) of `structure_of(uid)`:
-    near copies of one crystal relax to one structure, and relaxing them all spends the step on one
-    candidate."""
+def distinct_labels(lowest: list[str], structure_of, n: int) -> list[str]:
+    """The `n` lowest labels, one per space group (at 0.1 A) of `structure_of(uid)`: the labels of one group
+    are mostly near copies of one packing (a simple-cubic B12 at five volumes), which relax to one structure,
+    and relaxing them all spends the step on one candidate."""
     from sccop.symmetry.analysis import spacegroup
 
-    return first_distinct(lowest, lambda uid: (spacegroup(structure_of(uid)), round(float(energies[uid]), 3)), n)
+    return first_distinct(lowest, lambda uid: spacegroup(structure_of(uid)), n)
 
 
 def outcome_energy(store, uid: str) -> float:
