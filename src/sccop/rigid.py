@@ -22,12 +22,17 @@ def _kabsch(reference: np.ndarray, target: np.ndarray) -> np.ndarray:
     return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
 
 
+def unit_indices(atoms) -> list[np.ndarray]:
+    """The atom indices of each unit: the atoms sharing a tag above 0, one array per tag in increasing order."""
+    tags = atoms.get_tags()
+    return [np.flatnonzero(tags == t) for t in np.unique(tags[tags > 0])]
+
+
 class RigidUnits:
     """ASE constraint: each group of atoms with the same tag above 0 stays rigid (see the module docstring)."""
 
     def __init__(self, atoms):
-        tags = atoms.get_tags()
-        self.groups = [np.flatnonzero(tags == t) for t in np.unique(tags[tags > 0])]
+        self.groups = unit_indices(atoms)
         self.shapes = []
         for idx in self.groups:
             p = atoms.positions[idx]
@@ -95,8 +100,7 @@ def perturbed(atoms, turn: float, strain: float, rng):
     from scipy.spatial.transform import Rotation
 
     out = atoms.copy()
-    tags = out.get_tags()
-    units = [np.flatnonzero(tags == t) for t in np.unique(tags[tags > 0])]
+    units = unit_indices(out)
     offsets = []
     for idx in units:
         p = out.positions[idx]
@@ -112,4 +116,4 @@ def perturbed(atoms, turn: float, strain: float, rng):
     return out
 
 
-__all__ = ["RigidUnits", "perturbed"]
+__all__ = ["RigidUnits", "perturbed", "unit_indices"]

@@ -21,6 +21,7 @@ reads every stored call back (the ledger checks that a stored row holds the same
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +38,7 @@ from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.graph import orbit_graph
 from sccop.loop.randomness import stage_rng
-from sccop.rigid import perturbed
+from sccop.rigid import perturbed, unit_indices
 from sccop.units.library import UnitPlan, parse_units
 from sccop.units.placement import UnitCrystal, UnitSampler, to_atoms
 
@@ -87,11 +88,9 @@ def unit_distortion(atoms, reference) -> float:
     same atoms. The distances are taken as the positions stand, not by minimum image: sccop places a unit's
     atoms whole and no relaxation wraps them, while in a cell of one or two icosahedra the minimum image of
     a pair inside a unit can be an atom of the next unit."""
-    tags = atoms.get_tags()
     after, before = atoms.get_all_distances(), reference.get_all_distances()
     worst = 0.0
-    for t in np.unique(tags[tags > 0]):
-        idx = np.flatnonzero(tags == t)
+    for idx in unit_indices(atoms):
         if len(idx) < 2:
             continue
         a, b = after[np.ix_(idx, idx)], before[np.ix_(idx, idx)]
@@ -233,17 +232,11 @@ class UnitsWalk:
         """SCCOP's two steps: rigid relaxations of the lowest labels (continued from where a rigid label
         stopped), then free ones of the lowest of those."""
         cfg = self.config
-        structures: dict[str, object] = {}
-
-        def structure(uid: str):  # read (from the store, for rigid labels) only for the labels looked at
-            if uid not in structures:
-                structures[uid] = self.labelled(uid)
-            return structures[uid]
-
+        structure = functools.cache(self.labelled)  # read (for rigid labels, from the store) only where looked at
         picks = distinct_labels(self.lowest(), structure, cfg.units.rigid_top)
         rigid = replace(cfg.relax, rigid_units=True)
-        items = [CallItem(f"rigid:{uid}", perturbed(structures[uid], cfg.units.rigid_turn, cfg.units.rigid_strain,
-                                                    self.structure_rng(round_, "rigid", structures[uid])),
+        items = [CallItem(f"rigid:{uid}", perturbed(structure(uid), cfg.units.rigid_turn, cfg.units.rigid_strain,
+                                                    self.structure_rng(round_, "rigid", structure(uid))),
                           {"round": round_, "parent": uid}) for uid in picks]
         spec = CallSpec("rigid", RELAXATION, cfg.backend, rigid, calculator=self.calculator)
         outcome = self.ledger.run(spec, items, desc=f"rigid units ({cfg.backend.name})")
