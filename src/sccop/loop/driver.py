@@ -76,6 +76,19 @@ def with_calculator(config: RunConfig, calculator) -> RunConfig:
     return replace(config, backend=replace(config.backend, name="ase", calculator=calculator_name(calculator)))
 
 
+def checked_inputs(config: RunConfig, out: str | Path, calculator) -> RunConfig:
+    """The config a run in `out` uses (`with_calculator`), after the checks every mode shares: a composition,
+    a folder name, and a Python calculator for a run whose energies come from one."""
+    if not config.composition:
+        raise SccopInputError("no composition given")
+    if not str(out).strip():
+        raise SccopInputError("the run folder is empty: give a folder name")
+    if config.backend.name == "ase" and calculator is None:
+        raise SccopInputError(f"this run's energies come from an ASE calculator given from Python "
+                              f"({config.backend.calculator}); resume it from Python with that calculator")
+    return with_calculator(config, calculator)
+
+
 def budget_stop(outcome, cut: str) -> str | None:
     """Why a ledger outcome ended the walk: `time` when the clock ran out after a chunk, `cut` (labels or
     budget) when the call budget left items undone, None when neither."""
@@ -102,11 +115,7 @@ class Search:
         from sccop.composition import cell_sizes, parse_composition
         from sccop.sampling.sampler import Sampler
 
-        if not config.composition:
-            raise SccopInputError("no composition given")
-        if not str(out).strip():
-            raise SccopInputError("the run folder is empty: give a folder name")
-        self.config = config = with_calculator(config, calculator)
+        self.config = config = checked_inputs(config, out, calculator)
         self.out = Path(out)
         self.force = force
         self.progress = progress
@@ -118,9 +127,6 @@ class Search:
             from sccop.backends import parse_backend
 
             parse_backend(config.refine.rerank)  # a misspelt re-ranker fails now, not after the search
-        if config.backend.name == "ase" and calculator is None:
-            raise SccopInputError(f"this search's energies come from an ASE calculator given from Python "
-                                  f"({config.backend.calculator}); resume it from Python with that calculator")
         self.sampler = Sampler(self.composition, self.formula_units, config.sampler)
         height = self.sampler.c_length if config.sampler.dim == 2 else None
         self.seeds = read_seeds(config.search.seeds, self.composition, height) if config.search.seeds else []

@@ -91,19 +91,14 @@ class OrderingSearch:
 
     def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True,
                  calculator=None):
-        from sccop.loop.driver import with_calculator
+        from sccop.loop.driver import checked_inputs
 
-        if not config.composition:
-            raise SccopInputError("no composition given")
-        self.config = config = with_calculator(config, calculator)
+        self.config = config = checked_inputs(config, out, calculator)
         self.out = Path(out)
         self.force = force
         self.progress = progress
         self.calculator = calculator
         self.template = template_of(config)
-        if config.backend.name == "ase" and calculator is None:
-            raise SccopInputError(f"this run's energies come from an ASE calculator given from Python "
-                                  f"({config.backend.calculator}); resume it from Python with that calculator")
 
     @property
     def elements(self) -> list[str]:

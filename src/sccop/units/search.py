@@ -105,17 +105,12 @@ class UnitsSearch:
 
     def __init__(self, config: RunConfig, out: str | Path, *, force: bool = False, progress: bool = True,
                  calculator=None):
-        from sccop.loop.driver import with_calculator
+        from sccop.loop.driver import checked_inputs
 
-        if not config.composition:
-            raise SccopInputError("no composition given")
-        self.config = config = with_calculator(config, calculator)
+        self.config = config = checked_inputs(config, out, calculator)
         self.out = Path(out)
         self.force, self.progress, self.calculator = force, progress, calculator
         self.plan = plan_of(config)
-        if config.backend.name == "ase" and calculator is None:
-            raise SccopInputError(f"this run's energies come from an ASE calculator given from Python "
-                                  f"({config.backend.calculator}); resume it from Python with that calculator")
 
     def run(self) -> UnitsResult:
         from sccop.backends import check_backend
