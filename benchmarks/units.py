@@ -9,6 +9,8 @@
           --seed 0 --out co2_s0
     sccop bench units.csv --cif-dir cifs --rows 3 --methods sccop --config units_B28.toml --budget-calls 150 \\
           --seed 0 --out b28_s0
+    sccop bench units.csv --cif-dir cifs --rows 4 --methods sccop,random --random-evaluations 1 \\
+          --config units_B12.toml --budget-calls 150 --seed 0 --out b24_s0       # atom-wise: drop --config
     python benchmarks/units.py r3m-basin    # R-3m samples of one B12 relaxed rigid: which reach alpha-boron
 
 The references are built from their published crystallography and are read only to score (the bench
@@ -16,6 +18,7 @@ relaxes each with the row's backend and asks whether the search reached that ene
 - alpha-boron, R-3m, a 4.9179, c 12.5805 A (hexagonal axes), B1 18h x 0.11886 z 0.89133, B2 18h x 0.19686
   z 0.02432 (Decker and Kasper 1959): one B12 icosahedron per rhombohedral cell, 12 atoms.
 - dry ice, CO2, Pa-3, a 5.624 A, C 4a, O 8c x 0.1185: four molecules, 12 atoms.
+- alpha-B24: alpha-boron doubled along one rhombohedral axis (24 atoms, two B12), for the 24-atom search.
 - gamma-B28, Pnnm, a 5.0544, b 5.6199, c 6.9873 A (Oganov et al., Nature 457, 863 (2009)): two B12
   icosahedra centred on 2b and two B2 pairs (4g) centred on 2a, the NaCl-like packing of that paper, 28
   atoms. No atomic coordinates are used: an ideal icosahedron (edge 1.77 A, a two-fold axis along c) and a
@@ -106,7 +109,8 @@ def references() -> dict:
                     cellpar=[4.9179, 4.9179, 12.5805, 90, 90, 120], primitive_cell=True)
     dry_ice = crystal(["C", "O"], basis=[(0, 0, 0), (0.1185, 0.1185, 0.1185)], spacegroup=205,
                       cellpar=[5.624, 5.624, 5.624, 90, 90, 90])
-    return {"alpha-B": (alpha, "B", 166), "CO2": (dry_ice, "CO2", 205), "gamma-B28": (gamma_b28(), "B", 58)}
+    return {"alpha-B": (alpha, "B", 166), "CO2": (dry_ice, "CO2", 205), "gamma-B28": (gamma_b28(), "B", 58),
+            "alpha-B24": (alpha.repeat((2, 1, 1)), "B", 166)}
 
 
 def table(out: Path) -> None:
@@ -115,7 +119,7 @@ def table(out: Path) -> None:
     (out / "cifs").mkdir(parents=True, exist_ok=True)
     lines = ["material_id,formula,nsites,spacegroup"]
     for name, (atoms, formula, group) in references().items():
-        assert len(atoms) in (12, 28), (name, len(atoms))
+        assert len(atoms) in (12, 24, 28), (name, len(atoms))
         write(out / "cifs" / f"{name}.cif", atoms)
         lines.append(f"{name},{formula},{len(atoms)},{group}")
     (out / "units.csv").write_text("\n".join(lines) + "\n")
