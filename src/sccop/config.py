@@ -91,6 +91,12 @@ class SamplerConfig(Section):
         "48 48 times as often as P1. See docs/benchmarks.md.",
         allowed=number(0.0, 10.0),
     )
+    orbit_bias: float = setting(
+        0.0,
+        "Within a group, Wyckoff assignments are drawn with weight exp(-orbit_bias * (orbits - the fewest orbits "
+        "of that group's assignments)): Pauling's rule of parsimony (few kinds of site). 0 draws them uniformly.",
+        allowed=number(0.0, 100.0),
+    )
     group_prior: str = setting(
         "point_group", "How groups are weighted: point_group (by symmetry_bias alone) or model (mixed with the "
         "shipped composition -> space-group model, sccop predict-groups; 3D only). See docs/benchmarks.md.",

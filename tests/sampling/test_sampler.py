@@ -149,6 +149,27 @@ def test_groups_are_drawn_by_point_group_order():
         Sampler(comp, [1], SamplerConfig(symmetry_bias=-1.0))
 
 
+def test_orbit_bias_favours_assignments_with_few_orbits():
+    from sccop.composition import parse_composition
+    from sccop.symmetry.groups import get_group
+    from sccop.symmetry.wyckoff import parsimony_weights, wyckoff_assignments
+
+    # GdOs2 in P6_3/mmc: 3 orbits at fewest (the Laves phase's 4f + 2a + 6h among them), up to 5
+    assignments = wyckoff_assignments(get_group(194), {"Gd": 4, "Os": 8}, cap=64)
+    orbits = np.array([len(a) for a in assignments])
+    assert orbits.min() == 3 and orbits.max() > 3
+    assert np.allclose(parsimony_weights(assignments, 0.0), 1.0 / len(assignments))
+    p = parsimony_weights(assignments, 2.0)
+    assert np.isclose(p.sum(), 1.0)
+    assert np.allclose(p[orbits == 4] / p[orbits == 3][0], np.exp(-2.0))  # each extra orbit: a factor e^-2
+    shares = {}
+    for bias in (0.0, 3.0):
+        sampler = Sampler(parse_composition("GdOs2"), [4], SamplerConfig(spacegroups=(194,), orbit_bias=bias))
+        drawn = [len(s.orbits) for _, s in sampler.sample(120, seed=5)]
+        shares[bias] = np.mean(np.array(drawn) == 3)
+    assert shares[0.0] < 0.5 < 0.8 < shares[3.0]  # uniform: about a quarter; bias 3: 3 orbits in ~90%
+
+
 def test_moves_keep_the_grid():
     from sccop.composition import parse_composition
 

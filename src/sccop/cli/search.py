@@ -20,6 +20,8 @@ FLAGS = (
     ("--dim", "sampler", "dim", int, "3 for crystals (default), 2 for layers"),
     ("--symmetry-bias", "sampler", "symmetry_bias", float,
      "draw groups by (point-group order)^B among those the cell fits; 0: uniformly (default 1)"),
+    ("--orbit-bias", "sampler", "orbit_bias", float,
+     "draw a group's Wyckoff assignments with weight exp(-B * extra orbits); 0: uniformly (default 0)"),
     ("--distance-factor", "sampler", "distance_factor", float, "f in the distance rule d_ij >= f (r_i + r_j) (default 0.7)"),
     ("--thickness", "sampler", "thickness", float, "2D: puckering thickness of the layer in Angstrom (default 0)"),
     ("--vacuum", "sampler", "vacuum", float, "2D: vacuum along c in Angstrom (default 15)"),

@@ -2,7 +2,8 @@
 
 One attempt draws a group among those that fit the composition (weighted by its point-group order,
 see `SamplerConfig.symmetry_bias`, optionally mixed with the composition -> space-group model,
-`group_prior`), a cell size, one of the group's Wyckoff assignments, a lattice of
+`group_prior`), a cell size, one of the group's Wyckoff assignments (uniformly, or favouring few
+orbits: `orbit_bias`), a lattice of
 the group's crystal system inside the volume window, then places the orbits on the group's
 asymmetric-unit grid. Structure i of a run with seed S uses its own generator seeded with (S, i), so
 it does not depend on how the others went.
@@ -25,7 +26,7 @@ from sccop.sampling.placement import place_orbits
 from sccop.sampling.structure import Orbit, SymmetricStructure
 from sccop.symmetry.grid import GridDistances, get_grid, grid_divisions, layer_capacities
 from sccop.symmetry.groups import GroupInfo, flat_layer_groups, get_group, group_kind, group_numbers, point_group_order
-from sccop.symmetry.wyckoff import compatibility_problem, wyckoff_assignments
+from sccop.symmetry.wyckoff import compatibility_problem, parsimony_weights, wyckoff_assignments
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,10 @@ class Sampler:
         if capacities is None and z_frac is not None:
             capacities = layer_capacities(group, z_frac)
         assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities)
-        if assignment is None:
+        if assignment is None and cfg.orbit_bias == 0:  # the uniform draw of runs made before orbit_bias
             assignment = assignments[int(rng.integers(len(assignments)))]
+        elif assignment is None:
+            assignment = assignments[int(rng.choice(len(assignments), p=parsimony_weights(assignments, cfg.orbit_bias)))]
         index = {el: i for i, el in enumerate(self.elements)}
         slots = [(index[el], w) for el, w in assignment]
         window = self._window(group, z)

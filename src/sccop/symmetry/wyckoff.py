@@ -132,6 +132,14 @@ def _assignments(
     return tuple(found)
 
 
+def parsimony_weights(assignments: list[Assignment] | tuple[Assignment, ...], bias: float) -> np.ndarray:
+    """Probabilities of drawing each assignment: exp(-bias * (its orbits - the fewest orbits among them)),
+    normalised (Pauling's rule of parsimony: a crystal tends to have few kinds of site); uniform at bias 0."""
+    orbits = np.array([len(a) for a in assignments], dtype=float)
+    weights = np.exp(-bias * (orbits - orbits.min()))
+    return weights / weights.sum()
+
+
 def _reachable_after(
     group: GroupInfo, count: int, positions: np.ndarray, used: tuple[int, ...], capacities: tuple[int, ...]
 ) -> bool:
