@@ -94,7 +94,9 @@ class SamplerConfig(Section):
     orbit_bias: float = setting(
         0.0,
         "Within a group, Wyckoff assignments are drawn with weight exp(-orbit_bias * (orbits - the fewest orbits "
-        "of that group's assignments)): Pauling's rule of parsimony (few kinds of site). 0 draws them uniformly.",
+        "of that group's assignments)): Pauling's rule of parsimony (few kinds of site); above 0 the "
+        "assignment_cap enumerated are also those with the fewest orbits. 0 draws them uniformly from a random "
+        "enumeration.",
         allowed=number(0.0, 100.0),
     )
     group_prior: str = setting(

@@ -162,6 +162,14 @@ def test_orbit_bias_favours_assignments_with_few_orbits():
     p = parsimony_weights(assignments, 2.0)
     assert np.isclose(p.sum(), 1.0)
     assert np.allclose(p[orbits == 4] / p[orbits == 3][0], np.exp(-2.0))  # each extra orbit: a factor e^-2
+    # Above bias 0 the capped list holds the fewest orbits: every 3-orbit assignment of TbRu2 (22 of 98,
+    # the Laves phase's among them), which a random list of 64 may leave out.
+    everything = wyckoff_assignments(get_group(194), {"Tb": 4, "Ru": 8}, cap=10_000)
+    fewest = wyckoff_assignments(get_group(194), {"Tb": 4, "Ru": 8}, cap=64, fewest_first=True)
+    assert len(fewest) == 64 and [len(a) for a in fewest] == sorted(len(a) for a in fewest)
+    assert {a for a in everything if len(a) == 3} <= set(fewest)
+    laves = tuple(sorted([("Tb", 6), ("Ru", 4), ("Ru", 11)]))  # 4f, 6h, 2a
+    assert laves in fewest
     shares = {}
     for bias in (0.0, 3.0):
         sampler = Sampler(parse_composition("GdOs2"), [4], SamplerConfig(spacegroups=(194,), orbit_bias=bias))

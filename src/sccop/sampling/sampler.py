@@ -178,7 +178,8 @@ class Sampler:
         capacities = self.capacities.get((group.number, k))
         if capacities is None and z_frac is not None:
             capacities = layer_capacities(group, z_frac)
-        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities)
+        assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities,
+                                          fewest_first=cfg.orbit_bias > 0)
         if assignment is None and cfg.orbit_bias == 0:  # the uniform draw of runs made before orbit_bias
             assignment = assignments[int(rng.integers(len(assignments)))]
         elif assignment is None:

@@ -20,6 +20,9 @@ Assignment = tuple[tuple[str, int], ...]
 
 Capacities = tuple[int, ...] | None  # per Wyckoff index, for fixed positions; None: 1 each
 
+# With `fewest_first`, the capped list is chosen from up to this many times the cap (and search nodes).
+FEWEST_POOL = 16
+
 
 def _capacities(group: GroupInfo, capacities: Capacities) -> tuple[int, ...]:
     return tuple(capacities) if capacities is not None else (1,) * len(group.wyckoffs)
@@ -55,8 +58,10 @@ def wyckoff_assignments(
     seed: int = 0,
     max_nodes: int = 200_000,
     capacities: Capacities = None,
+    fewest_first: bool = False,
 ) -> list[Assignment]:
-    """Up to `cap` distinct assignments in randomised order (deterministic for a given `seed`).
+    """Up to `cap` distinct assignments in randomised order (deterministic for a given `seed`); with
+    `fewest_first`, the `cap` with the fewest orbits among up to FEWEST_POOL times as many found.
 
     Each assignment comes from one randomised descent: element by element, Wyckoff positions in shuffled
     order, a random number of orbits on each, backtracking on dead ends, which a knapsack reachability
@@ -64,7 +69,11 @@ def wyckoff_assignments(
     would return near-copies of its first branch). `max_nodes` bounds the total work so no call hangs.
     """
     key = tuple(sorted(counts.items()))
-    return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, _capacities(group, capacities)))
+    if not fewest_first:
+        return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, _capacities(group, capacities)))
+    pool = _assignments(group.number, group.dim, key, FEWEST_POOL * cap, seed, FEWEST_POOL * max_nodes,
+                        _capacities(group, capacities))
+    return sorted(pool, key=len)[:cap]  # a stable sort: within one orbit count, the randomised order
 
 
 @lru_cache(maxsize=4096)
