@@ -18,9 +18,9 @@ import argparse
 import csv
 
 
-def load(folder: str) -> dict[str, dict]:
+def load(folder: str, method: str = "sccop") -> dict[str, dict]:
     with open(f"{folder}/results.csv") as fh:
-        return {r["id"]: r for r in csv.DictReader(fh) if r["method"] == "sccop"}
+        return {r["id"]: r for r in csv.DictReader(fh) if r["method"] == method}
 
 
 def main() -> None:
