@@ -180,10 +180,12 @@ class Sampler:
             capacities = layer_capacities(group, z_frac)
         assignments = wyckoff_assignments(group, counts, cap=cfg.assignment_cap, capacities=capacities,
                                           fewest_first=cfg.orbit_bias > 0)
-        if assignment is None and cfg.orbit_bias == 0:  # the uniform draw of runs made before orbit_bias
-            assignment = assignments[int(rng.integers(len(assignments)))]
-        elif assignment is None:
-            assignment = assignments[int(rng.choice(len(assignments), p=parsimony_weights(assignments, cfg.orbit_bias)))]
+        if assignment is None:
+            if cfg.orbit_bias == 0:  # the uniform draw of runs made before orbit_bias
+                k = int(rng.integers(len(assignments)))
+            else:
+                k = int(rng.choice(len(assignments), p=parsimony_weights(assignments, cfg.orbit_bias)))
+            assignment = assignments[k]
         index = {el: i for i, el in enumerate(self.elements)}
         slots = [(index[el], w) for el, w in assignment]
         window = self._window(group, z)

@@ -69,11 +69,19 @@ def wyckoff_assignments(
     would return near-copies of its first branch). `max_nodes` bounds the total work so no call hangs.
     """
     key = tuple(sorted(counts.items()))
-    if not fewest_first:
-        return list(_assignments(group.number, group.dim, key, cap, seed, max_nodes, _capacities(group, capacities)))
-    pool = _assignments(group.number, group.dim, key, FEWEST_POOL * cap, seed, FEWEST_POOL * max_nodes,
-                        _capacities(group, capacities))
-    return sorted(pool, key=len)[:cap]  # a stable sort: within one orbit count, the randomised order
+    listing = _fewest_assignments if fewest_first else _assignments
+    return list(listing(group.number, group.dim, key, cap, seed, max_nodes, _capacities(group, capacities)))
+
+
+@lru_cache(maxsize=4096)
+def _fewest_assignments(
+    number: int, dim: int, counts: tuple[tuple[str, int], ...], cap: int, seed: int, max_nodes: int,
+    capacities: tuple[int, ...],
+) -> tuple[Assignment, ...]:
+    """The `cap` assignments with the fewest orbits among up to FEWEST_POOL times as many (and search nodes);
+    a stable sort, so within one orbit count they keep the randomised order."""
+    pool = _assignments(number, dim, counts, FEWEST_POOL * cap, seed, FEWEST_POOL * max_nodes, capacities)
+    return tuple(sorted(pool, key=len)[:cap])
 
 
 @lru_cache(maxsize=4096)
