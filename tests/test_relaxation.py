@@ -210,3 +210,38 @@ def test_rattle_lets_a_symmetric_saddle_relax_away_and_is_reproducible():
     assert group(fixed.atoms) == 221
     with pytest.raises(SccopInputError, match=r"\[relax\] rattle = -0.1 is not allowed: it must be a number from 0 to 1"):
         relax(simple_cubic, lj, RelaxConfig(rattle=-0.1))
+
+
+def test_optimizer_steps_run_on_one_blas_thread_and_the_backend_keeps_its_threads(monkeypatch):
+    """[relax] blas_threads limits the optimizer's and filter's own algebra, not the backend's calls, and the
+    machine's setting is back once the relaxation ends; 0 leaves it alone."""
+    from ase.calculators.emt import EMT as EMTCalculator
+    from ase.optimize import FIRE
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    def blas_threads():
+        return {lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers}
+
+    seen = {"step": set(), "calculate": set()}
+    step = FIRE.step
+
+    def recording_step(self, *args, **kwargs):
+        seen["step"] |= blas_threads()
+        return step(self, *args, **kwargs)
+
+    class RecordingEMT(EMTCalculator):
+        def calculate(self, *args, **kwargs):
+            seen["calculate"] |= blas_threads()
+            super().calculate(*args, **kwargs)
+
+    monkeypatch.setattr(FIRE, "step", recording_step)
+    with threadpool_limits(2, user_api="blas"):
+        if blas_threads() != {2}:
+            pytest.skip("this machine's BLAS does not take two threads")
+        result = relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01), calculator=RecordingEMT())
+        assert result.ok and result.steps > 0
+        assert seen == {"step": {1}, "calculate": {2}}
+        assert blas_threads() == {2}
+        seen["step"].clear()
+        relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01, blas_threads=0), calculator=RecordingEMT())
+        assert seen["step"] == {2}

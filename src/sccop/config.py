@@ -277,6 +277,13 @@ class RelaxConfig(Section):
         "CO 0.79); 0: off.",
         allowed=Allowed("float", 0.0, 0.99),
     )
+    blas_threads: int = setting(
+        1,
+        "BLAS threads for the optimizer's and the cell filter's own steps (3x3 and 3N-vector algebra; the "
+        "backend's calls keep the machine's threads); 0 keeps the machine's setting. More threads only add "
+        "their start-up and, on shared cores, their waits (docs/benchmarks.md).",
+        allowed=integer(0, 1024),
+    )
 
 
 
@@ -739,7 +746,7 @@ SECTIONS = {
 # Keys a resumed run may change: they decide when to stop or what is done after the search, not what
 # the search computes (refinement rows are named by tolerance and backend, so new settings add rows).
 RESUMABLE_CHANGES = {("search", "rounds"), ("search", "budget_calls"), ("search", "budget_minutes"), ("train", "threads"),
-                     ("train", "max_seconds")} | {
+                     ("train", "max_seconds"), ("relax", "blas_threads")} | {
     ("execution", f.name) for f in fields(ExecutionConfig)
 } | {("refine", f.name) for f in fields(RefineConfig)}
 
