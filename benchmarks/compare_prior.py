@@ -1,6 +1,6 @@
 """Two searches of the same rows side by side, e.g. without and with the group prior (issue 27):
 
-    python benchmarks/compare_prior.py DIR DIR_PRIOR
+    python benchmarks/compare_prior.py DIR DIR_PRIOR [--method random]
 
 Per sccop row, a markdown line: the reference group, each search's best group as relaxed and after
 symmetrising where that changes it (bold: the reference's group), the calls to the first relaxation in
@@ -27,8 +27,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("first")
     parser.add_argument("second")
+    parser.add_argument("--method", default="sccop", help="the rows of this method (sccop or random)")
     args = parser.parse_args()
-    runs = load(args.first), load(args.second)
+    runs = load(args.first, args.method), load(args.second, args.method)
     keys = [k for k in runs[0] if k in runs[1]]
     counts = {name: [0, 0] for name in ("top-1", "top-5", "top-1 symmetrised", "top-5 symmetrised", "calls")}
     minutes = [0.0, 0.0]
