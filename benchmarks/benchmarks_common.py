@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 
 def mgo_structures(natoms: int, count: int):
     """`count` random symmetric MgO structures of `natoms` atoms from sccop's sampler (seeded)."""
@@ -19,3 +21,20 @@ def mgo_structures(natoms: int, count: int):
         if s is not None:
             out.append(s.to_atoms())
     return out
+
+
+@contextmanager
+def busy_core(enabled: bool):
+    """While the block runs, a second process keeps one core busy when `enabled` (as when searches or
+    Dask workers share the machine); yields whether it does."""
+    if not enabled:
+        yield False
+        return
+    import subprocess
+    import sys
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: sum(i * i for i in range(10**6))"])
+    try:
+        yield True
+    finally:
+        busy.kill()

@@ -19,15 +19,10 @@ import statistics
 import time
 from dataclasses import replace
 
+from benchmarks_common import busy_core
+
 
 def main() -> None:
-    from threadpoolctl import ThreadpoolController
-
-    from sccop.composition import cell_sizes, parse_composition
-    from sccop.config import RunConfig
-    from sccop.relaxation import relax_many
-    from sccop.sampling.sampler import Sampler
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--formula", default="GdOs2")
     parser.add_argument("--atoms", default="12")
@@ -35,12 +30,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--busy", action="store_true", help="keep one core busy in another process")
     args = parser.parse_args()
-    busy = None
-    if args.busy:
-        import subprocess
-        import sys
+    with busy_core(args.busy) as busy:
+        measure(args, busy)
 
-        busy = subprocess.Popen([sys.executable, "-c", "while True: sum(i * i for i in range(10**6))"])
+
+def measure(args, busy: bool) -> None:
+    from threadpoolctl import ThreadpoolController
+
+    from sccop.composition import cell_sizes, parse_composition
+    from sccop.config import RunConfig
+    from sccop.relaxation import relax_many
+    from sccop.sampling.sampler import Sampler
+
     config = RunConfig()
     composition = parse_composition(args.formula)
     sampler = Sampler(composition, cell_sizes(composition, args.atoms, None), config.sampler)
@@ -50,16 +51,12 @@ def main() -> None:
     print(f"{args.formula}, {len(structures[0])} atoms, {len(structures)} structures, CHGNet; machine BLAS threads "
           f"{sorted(blas)}; median of {args.repeats}; {'one core busy in another process' if busy else 'no load added'}")
     times, outcomes = {0: [], 1: []}, {}
-    try:
-        for _ in range(args.repeats):
-            for threads in (0, 1):
-                start = time.perf_counter()
-                results = relax_many(structures, config.backend, replace(config.relax, blas_threads=threads))
-                times[threads].append(time.perf_counter() - start)
-                outcomes[threads] = [(r.steps, round(r.energy, 6)) for r in results]
-    finally:
-        if busy:
-            busy.kill()
+    for _ in range(args.repeats):
+        for threads in (0, 1):
+            start = time.perf_counter()
+            results = relax_many(structures, config.backend, replace(config.relax, blas_threads=threads))
+            times[threads].append(time.perf_counter() - start)
+            outcomes[threads] = [(r.steps, round(r.energy, 6)) for r in results]
     assert outcomes[0] == outcomes[1], f"the two settings relaxed differently: {outcomes}"
     steps = sum(s for s, _ in outcomes[1])
     slow, fast = statistics.median(times[0]), statistics.median(times[1])

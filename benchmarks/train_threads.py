@@ -17,27 +17,27 @@ import time
 
 import numpy as np
 import torch
+from benchmarks_common import busy_core
 
 
 def main() -> None:
-    from sccop.composition import parse_composition
-    from sccop.config import SamplerConfig, TrainConfig
-    from sccop.graph import au_graph
-    from sccop.model.train import train_ensemble
-    from sccop.sampling.sampler import Sampler
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--labels", default="30,60,120")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--busy", action="store_true", help="keep one core busy in another process")
     args = parser.parse_args()
-    busy = None
-    if args.busy:
-        import subprocess
-        import sys
+    with busy_core(args.busy) as busy:
+        measure(args, busy)
 
-        busy = subprocess.Popen([sys.executable, "-c", "while True: sum(i * i for i in range(10**6))"])
+
+def measure(args, busy: bool) -> None:
+    from sccop.composition import parse_composition
+    from sccop.config import SamplerConfig, TrainConfig
+    from sccop.graph import au_graph
+    from sccop.model.train import train_ensemble
+    from sccop.sampling.sampler import Sampler
+
     default = torch.get_num_threads()
     sampler = Sampler(parse_composition("SrTiO3"), [1, 2], SamplerConfig())
     graphs = [au_graph(s) for _, s in sampler.sample(400, seed=5)]
@@ -69,8 +69,6 @@ def main() -> None:
             ensemble.threads = threads
             row.append(timed(lambda: [ensemble.predict(graphs[:size]) for _ in range(calls)]))
         print(f"{calls} x {size:3d}  {row[0]:11.2f}  {row[1]:12.2f}  {row[0] / row[1]:5.2f}x", flush=True)
-    if busy is not None:
-        busy.kill()
 
 
 if __name__ == "__main__":
