@@ -58,7 +58,7 @@ def measure(args, busy: bool) -> None:
     for n in map(int, args.labels.split(",")):
         row = []
         for threads in (0, 1):
-            config = TrainConfig(epochs=args.epochs, patience=10**6, max_seconds=1e9, threads=threads)
+            config = TrainConfig(epochs=args.epochs, patience=10**6, threads=threads)
             row.append(timed(lambda: train_ensemble(graphs[:n], y[:n], config, np.random.default_rng(0))))
         print(f"{n:6d}  {row[0]:17.2f}  {row[1]:18.2f}  {row[0] / row[1]:5.2f}x", flush=True)
         ensemble = train_ensemble(graphs[:n], y[:n], TrainConfig(epochs=2), np.random.default_rng(0))[0]
