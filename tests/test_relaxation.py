@@ -245,3 +245,18 @@ def test_optimizer_steps_run_on_one_blas_thread_and_the_backend_keeps_its_thread
         seen["step"].clear()
         relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01, blas_threads=0), calculator=RecordingEMT())
         assert seen["step"] == {2}
+
+
+def test_a_resumed_run_may_change_blas_threads_and_a_folder_from_before_it_reads_as_the_default():
+    from dataclasses import replace
+
+    from sccop.config import RunConfig, config_changes, to_dict
+
+    old = to_dict(RunConfig(composition="Cu"))
+    del old["relax"]["blas_threads"]  # a folder written before the setting existed
+    assert config_changes(old, to_dict(RunConfig(composition="Cu"))) == []
+    new = RunConfig(composition="Cu")
+    new = replace(new, relax=replace(new.relax, blas_threads=0))
+    assert config_changes(old, to_dict(new)) == []
+    changed = replace(new, relax=replace(new.relax, fmax=0.02))
+    assert any("fmax" in line for line in config_changes(old, to_dict(changed)))
