@@ -381,6 +381,46 @@ def relax_many(
         if progress:
             progress(1)
 
+    def advance(i: int, atoms: Atoms, value, spent: float) -> None:
+        """One structure's turn after an evaluator call: finish it (failed or converged) or take its step."""
+        state = active[i]
+        state["used"] += spent
+        if isinstance(value, TimeoutError):
+            finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s"))
+            return
+        if isinstance(value, BaseException):
+            finish(i, failed(atoms, describe_error(value)))
+            return
+        problem = values_problem(value)
+        if problem:
+            finish(i, failed(atoms, problem))
+            return
+        _attach(atoms, value)
+        target, opt = state["target"], state["opt"]
+        gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
+        fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
+        if fmax < config.fmax or state["steps"] >= config.steps:
+            problem = bond_problem(atoms, config.min_bond_ratio)
+            if problem:  # e.g. a potential's runaway collapse, far below every real structure
+                finish(i, failed(atoms, problem, energy=value["energy"], converged=fmax < config.fmax))
+                return
+            result = EnergyResult(status=OK, atoms=atoms, energy=value["energy"], forces=value["forces"],
+                                  stress=value.get("stress"), converged=fmax < config.fmax)
+            if config.pressure and atoms.pbc.all():
+                from ase.units import GPa
+
+                result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
+            finish(i, result)
+            return
+        if state["used"] > backend.timeout_s:
+            finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s", energy=value["energy"]))
+            return
+        opt.step()
+        state["steps"] += 1
+        problem = structure_problem(atoms, config, state["v0"])
+        if problem:
+            finish(i, failed(atoms, problem))
+
     batched = _is_batched(backend, calculator)
     # The optimizer and the cell filter work on 3x3 and 3N-vector arrays: more BLAS threads only add their start-up
     # and, on shared cores, their waits (FrechetCellFilter's expm_frechet ran 25x slower on two busy cores).
@@ -392,43 +432,7 @@ def relax_many(
         values, seconds = _evaluate_guarded(evaluate, batch, ids, budgets, batched)
         with threads.limit(limits=config.blas_threads, user_api="blas") if threads else nullcontext():
             for i, atoms, value, spent in zip(ids, batch, values, seconds):
-                state = active[i]
-                state["used"] += spent
-                if isinstance(value, TimeoutError):
-                    finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s"))
-                    continue
-                if isinstance(value, BaseException):
-                    finish(i, failed(atoms, describe_error(value)))
-                    continue
-                problem = values_problem(value)
-                if problem:
-                    finish(i, failed(atoms, problem))
-                    continue
-                _attach(atoms, value)
-                target, opt = state["target"], state["opt"]
-                gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
-                fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
-                if fmax < config.fmax or state["steps"] >= config.steps:
-                    problem = bond_problem(atoms, config.min_bond_ratio)
-                    if problem:  # e.g. a potential's runaway collapse, far below every real structure
-                        finish(i, failed(atoms, problem, energy=value["energy"], converged=fmax < config.fmax))
-                        continue
-                    result = EnergyResult(status=OK, atoms=atoms, energy=value["energy"], forces=value["forces"],
-                                          stress=value.get("stress"), converged=fmax < config.fmax)
-                    if config.pressure and atoms.pbc.all():
-                        from ase.units import GPa
-
-                        result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
-                    finish(i, result)
-                    continue
-                if state["used"] > backend.timeout_s:
-                    finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s", energy=value["energy"]))
-                    continue
-                opt.step()
-                state["steps"] += 1
-                problem = structure_problem(atoms, config, state["v0"])
-                if problem:
-                    finish(i, failed(atoms, problem))
+                advance(i, atoms, value, spent)
     return results  # type: ignore[return-value]
 
 
