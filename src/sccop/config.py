@@ -169,7 +169,11 @@ class BackendConfig(Section):
         allowed=text(choices=BACKEND_NAMES),
     )
     model: str | None = setting(
-        None, "Model variant: for sevennet 7net-0 (default) or 7net-l3i5.",
+        None, "Model variant: for sevennet 7net-0 (default), 7net-l3i5 or 7net-mf-0 (give modal).",
+        allowed=text(optional=True),
+    )
+    modal: str | None = setting(
+        None, "Fidelity of a multi-fidelity model: PBE or R2SCAN for sevennet 7net-mf-0; None for the others.",
         allowed=text(optional=True),
     )
     calculator: str | None = setting(
@@ -518,6 +522,10 @@ class RefineConfig(Section):
     )
     rerank_model: str | None = setting(
         None, "Model variant of the re-ranking backend (e.g. 7net-l3i5).",
+        allowed=text(optional=True),
+    )
+    rerank_modal: str | None = setting(
+        None, "Fidelity of the re-ranking backend's model where it has several (7net-mf-0: PBE or R2SCAN).",
         allowed=text(optional=True),
     )
     rerank_top: int = setting(10, "Unique candidates relaxed by the re-ranking backend.", allowed=integer(1, 1000))

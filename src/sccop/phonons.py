@@ -263,7 +263,7 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
 
     from sccop.answer.outputs import structure_name, summary_lines
     from sccop.answer.ranking import ranked, rerank_backend, rerank_name
-    from sccop.backends import parse_backend
+    from sccop.backends import backend_label, parse_backend
     from sccop.calls.rundir import atomic, load_config, refuse_links, write_text
     from sccop.calls.store import open_store
     from sccop.config import from_dict, with_new_defaults
@@ -288,12 +288,10 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
         uid, chosen = c.uid, config.backend
         if c.rerank_energy is not None:
             uid, chosen = c.rerank_uid, rerank_backend(config)
-        if backend:
+        if backend:  # the run's own model and fidelity of that backend, where the run used it
             name = parse_backend(backend).value
-            model = {config.backend.name: config.backend.model}
-            if config.refine.rerank:
-                model.setdefault(parse_backend(config.refine.rerank).value, config.refine.rerank_model)
-            chosen = replace(config.backend, name=name, model=model.get(name))
+            used = [config.backend] + ([rerank_backend(config)] if config.refine.rerank else [])
+            chosen = next((b for b in used if b.name == name), replace(config.backend, name=name, model=None, modal=None))
         stem = structure_name(line)
         plot = ""
         try:
@@ -314,7 +312,7 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
             log.warning("phonons of %s failed: %s", uid, result.reason)
         rows.append({
             "rank": line["rank"], "uid": uid, "formula": line["formula"], "spacegroup": line["spacegroup"],
-            "backend": chosen.name + (f" {chosen.model}" if chosen.model else ""), "status": result.status,
+            "backend": backend_label(chosen), "status": result.status,
             "reason": result.reason or "", "imaginary": "" if result.imaginary is None else result.imaginary,
             "min_frequency_thz": "" if result.min_frequency is None else round(result.min_frequency, 4),
             "min_commensurate_frequency_thz": "" if result.min_commensurate_frequency is None

@@ -96,7 +96,7 @@ def verify_run(out, backend: str, top: int = 5, relax: bool = False, *, backend_
 
     from sccop.answer.outputs import reported_atoms, structure_name, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
-    from sccop.backends import check_backend
+    from sccop.backends import backend_label, check_backend
     from sccop.calls.rundir import atomic, load_config, refuse_links, write_text
     from sccop.calls.store import open_store
     from sccop.composition import parse_composition
@@ -123,7 +123,7 @@ def verify_run(out, backend: str, top: int = 5, relax: bool = False, *, backend_
     rerank = rerank_name(config) if config.refine.rerank else None
     lines = summary_lines(store, candidates, rerank)
     pressure = config.relax.pressure
-    ml_name = config.backend.name + (f" {config.backend.model}" if config.backend.model else "")
+    ml_name = backend_label(config.backend)
 
     folder = out / "verify"
     folder.mkdir(exist_ok=True)

@@ -66,18 +66,21 @@ def pool_size(config: RunConfig) -> int:
 
 
 def rerank_name(config: RunConfig) -> str:
-    """The re-ranking backend as it names rows: `sevennet`, or `sevennet-7net-l3i5` with a model."""
+    """The re-ranking backend as it names rows: `sevennet`, `sevennet-7net-l3i5` with a model, and
+    `sevennet-7net-mf-0-PBE` with a fidelity (so rows of another model or fidelity are other rows)."""
     from sccop.backends import parse_backend
 
-    name = parse_backend(config.refine.rerank).value
-    return f"{name}-{config.refine.rerank_model}" if config.refine.rerank_model else name
+    parts = (parse_backend(config.refine.rerank).value, config.refine.rerank_model, config.refine.rerank_modal)
+    return "-".join(part for part in parts if part)
 
 
 def rerank_backend(config: RunConfig) -> BackendConfig:
-    """The BackendConfig of the re-ranking backend: the search's settings with the other name and model."""
+    """The BackendConfig of the re-ranking backend: the search's settings with the other name, model and
+    fidelity."""
     from sccop.backends import parse_backend
 
-    return replace(config.backend, name=parse_backend(config.refine.rerank).value, model=config.refine.rerank_model)
+    return replace(config.backend, name=parse_backend(config.refine.rerank).value, model=config.refine.rerank_model,
+                   modal=config.refine.rerank_modal)
 
 
 def _symmetrised(store, c: Candidate, cfg: RefineConfig) -> None:

@@ -99,8 +99,27 @@ def supported_numbers(config: BackendConfig) -> set[int] | None:
     if backend is Backend.SEVENNET:
         from sccop.backends import ml
 
-        return set(ml.sevennet_calculator(config.model or ml.SEVENNET_DEFAULT, config.device).type_map)
+        return set(ml.sevennet_calculator(config.model or ml.SEVENNET_DEFAULT, config.device, config.modal).type_map)
     return None
+
+
+def element_ranges(numbers) -> str:
+    """Atomic numbers as element ranges: 'H-Bi, Ac-Pu'."""
+    from ase.data import chemical_symbols
+
+    ranges: list[list[int]] = []
+    for z in sorted(numbers):
+        if ranges and z == ranges[-1][1] + 1:
+            ranges[-1][1] = z
+        else:
+            ranges.append([z, z])
+    return ", ".join(chemical_symbols[a] if a == b else f"{chemical_symbols[a]}-{chemical_symbols[b]}" for a, b in ranges)
+
+
+def backend_label(config: BackendConfig) -> str:
+    """The backend as reports name it: 'chgnet', 'sevennet 7net-l3i5', 'sevennet 7net-mf-0 (PBE)'."""
+    label = config.name + (f" {config.model}" if config.model else "")
+    return label + (f" ({config.modal})" if config.modal else "")
 
 
 def check_backend(config: BackendConfig, elements) -> None:
@@ -112,13 +131,18 @@ def check_backend(config: BackendConfig, elements) -> None:
     backend = parse_backend(config.name)
     if backend is Backend.ASE:
         return
+    if config.modal and backend is not Backend.SEVENNET:
+        raise SccopInputError(f"backend {backend.value} has one fidelity: leave modal unset (it is {config.modal!r})")
     numbers = [atomic_numbers[e] for e in elements]
-    known = supported_numbers(config)
+    try:
+        known = supported_numbers(config)
+    except ValueError as exc:  # a model's fidelity missing or unknown
+        raise SccopInputError(str(exc)) from None
     if known is not None:
         missing = [chemical_symbols[z] for z in numbers if z not in known]
         if missing:
-            raise SccopInputError(f"backend {backend.value} cannot treat {', '.join(missing)} (it knows "
-                                  f"{', '.join(chemical_symbols[z] for z in sorted(known)) if len(known) < 20 else 'elements 1-94'})")
+            raise SccopInputError(f"backend {backend_label(config)} cannot treat {', '.join(missing)} "
+                                  f"(it knows {element_ranges(known)})")
     if backend.is_dft:
         try:
             make_calculator(config, Atoms(numbers=numbers, cell=[10.0, 10.0, 10.0], pbc=True))

@@ -30,18 +30,30 @@ def chgnet_model(device: str):
 
 
 @lru_cache(maxsize=None)
-def sevennet_calculator(name: str, device: str):
-    """SevenNet's own calculator (it owns the model); one per (model, device) per process."""
+def sevennet_calculator(name: str, device: str, modal: str | None = None):
+    """SevenNet's own calculator (it owns the model); one per (model, device, fidelity) per process.
+
+    A multi-fidelity model (7net-mf-0) needs `modal`, one of its fidelities (PBE, R2SCAN); a model with one
+    fidelity refuses one, where SevenNet would ignore it, so that no run records a fidelity it did not use.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from sevenn.calculator import SevenNetCalculator
 
-        return SevenNetCalculator(name, device=device)
+        try:
+            calc = SevenNetCalculator(name, device=device, modal=modal)
+        except ValueError as exc:
+            if "modal" not in str(exc):
+                raise
+            raise ValueError(f"SevenNet {name} is multi-fidelity: {exc}; set the backend's modal") from None
+    if modal and calc.modal is None:
+        raise ValueError(f"SevenNet {name} has one fidelity: leave modal unset (it is {modal!r})")
+    return calc
 
 
 @lru_cache(maxsize=None)
-def _sevennet_batch_model(name: str, device: str):
-    calc = sevennet_calculator(name, device)
+def _sevennet_batch_model(name: str, device: str, modal: str | None):
+    calc = sevennet_calculator(name, device, modal)
     model = copy.deepcopy(calc.model)
     model.set_is_batch_data(True)
     model.eval()
@@ -64,7 +76,7 @@ def calculator(backend: str, config):
     if backend == "chgnet":
         return chgnet_calculator(config.device)
     if backend == "sevennet":
-        return sevennet_calculator(config.model or SEVENNET_DEFAULT, config.device)
+        return sevennet_calculator(config.model or SEVENNET_DEFAULT, config.device, config.modal)
     raise ValueError(backend)
 
 
@@ -135,12 +147,15 @@ def _sevennet_batch(structures, config) -> list[dict]:
     from sevenn.train.dataload import unlabeled_atoms_to_graph
     from torch_geometric.data import Batch
 
-    model, cutoff, type_map = _sevennet_batch_model(config.model or SEVENNET_DEFAULT, config.device)
+    model, cutoff, type_map = _sevennet_batch_model(config.model or SEVENNET_DEFAULT, config.device, config.modal)
     for atoms in structures:
         unknown = set(atoms.get_atomic_numbers().tolist()) - set(type_map)
         if unknown:
             raise ValueError(f"SevenNet does not know atomic numbers {sorted(unknown)}")
     graphs = [AtomGraphData.from_numpy_dict(unlabeled_atoms_to_graph(a, cutoff, with_shift=False)) for a in structures]
+    if config.modal:
+        for graph in graphs:
+            graph[KEY.DATA_MODALITY] = config.modal
     batch = Batch.from_data_list(graphs).to(config.device)
     output = model(batch)
     energies = output[KEY.PRED_TOTAL_ENERGY].detach().cpu().numpy().reshape(-1)

@@ -30,7 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", help="energy backend (default chgnet)")
     p.add_argument("--rerank", help="second backend that re-ranks each method's final candidates, e.g. sevennet "
                    "(scored as reranked_*; may be added to a finished bench, which then re-scores without searching again)")
+    p.add_argument("--model", help="model of the backend, e.g. 7net-l3i5 or 7net-mf-0 for sevennet")
+    p.add_argument("--modal", help="fidelity of a multi-fidelity model: PBE or R2SCAN for 7net-mf-0")
     p.add_argument("--rerank-model", help="model of the re-ranking backend, e.g. 7net-l3i5")
+    p.add_argument("--rerank-modal", help="fidelity of the re-ranking backend's model, e.g. PBE for 7net-mf-0")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--db", help="every row's database on one server: postgresql://user@host/database (default: "
                    "each row folder's own SQLite file)")
@@ -62,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
         data.setdefault("store", {})["url"] = args.db
     if args.rerank:
         data.setdefault("refine", {})["rerank"] = parse_backend(args.rerank).value
-    if args.rerank_model:
-        data.setdefault("refine", {})["rerank_model"] = args.rerank_model
+    for option, section, key in (("model", "backend", "model"), ("modal", "backend", "modal"),
+                                 ("rerank_model", "refine", "rerank_model"), ("rerank_modal", "refine", "rerank_modal")):
+        if getattr(args, option):
+            data.setdefault(section, {})[key] = getattr(args, option)
     base = from_dict(data)
     table = read_table(args.table, rows=args.rows, ids=args.ids)
     settings = BenchSettings(

@@ -19,7 +19,8 @@ log = logging.getLogger("sccop.relax")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="structure file or ASE database (.cif, POSCAR, .extxyz, .db ...)")
     p.add_argument("--backend", default="chgnet", help="energy backend (default chgnet)")
-    p.add_argument("--model", help="model variant, e.g. 7net-l3i5 for sevennet")
+    p.add_argument("--model", help="model variant, e.g. 7net-l3i5 or 7net-mf-0 for sevennet")
+    p.add_argument("--modal", help="fidelity of a multi-fidelity model: PBE or R2SCAN for 7net-mf-0")
     p.add_argument("--fmax", type=float, default=0.05, help="force convergence in eV/A (default 0.05)")
     p.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
     p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     backend = BackendConfig(
         name=parse_backend(args.backend).value,
         model=args.model,
+        modal=args.modal,
         device=args.device,
         batch_size=args.batch_size,
         timeout_s=args.timeout,

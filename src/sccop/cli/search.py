@@ -30,7 +30,10 @@ FLAGS = (
     ("--rounds", "search", "rounds", int, "most rounds (default 3)"),
     ("--budget-calls", "search", "budget_calls", int, "stop after this many backend calls"),
     ("--budget-minutes", "search", "budget_minutes", float, "stop after this many minutes"),
+    ("--model", "backend", "model", str, "model of the backend: 7net-0 (default), 7net-l3i5 or 7net-mf-0 for sevennet"),
+    ("--modal", "backend", "modal", str, "fidelity of a multi-fidelity model: PBE or R2SCAN for 7net-mf-0"),
     ("--rerank-model", "refine", "rerank_model", str, "model of the re-ranking backend, e.g. 7net-l3i5"),
+    ("--rerank-modal", "refine", "rerank_modal", str, "fidelity of the re-ranking backend's model, e.g. PBE"),
     ("--rerank-top", "refine", "rerank_top", int, "candidates re-ranked (default 10)"),
     ("--seed", None, "seed", int, "random seed (default 0): the same seed and inputs give the same result"),
     ("--workers", "execution", "workers", int, "run backend calls on a local Dask cluster of N worker processes"),
@@ -147,6 +150,8 @@ def absolute_unit_files(spec: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccop.answer.ranking import rerank_backend
+    from sccop.backends import backend_label
     from sccop.cli.common import output_path
     from sccop.loop.driver import Search
 
@@ -161,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         top = result.candidates[0]
         best = f"best: space group {top.spacegroup}, {top.energy:.4f} eV/atom"
         if top.rerank_energy is not None:
-            name = config.refine.rerank + (f" {config.refine.rerank_model}" if config.refine.rerank_model else "")
+            name = backend_label(rerank_backend(config))
             best += f" ({name}: space group {top.rerank_spacegroup}, {top.rerank_energy:.4f} eV/atom)"
     else:
         best = "no structure relaxed" if result.best_energy is None else f"best {result.best_energy:.4f} eV/atom"

@@ -156,6 +156,7 @@ def stop_fact(config, meta: dict) -> str:
 
 def overview(config, meta: dict, rows: list, summary: list[dict], out: Path, potentials: dict | None = None) -> list[list]:
     """The facts of a run, one [name, value] per line."""
+    from sccop.backends import backend_label
     from sccop.calls.rows import ranking_energy
     from sccop.calls.store import YEAR_MINUTES
     from sccop.composition import cell_sizes, parse_composition
@@ -176,7 +177,7 @@ def overview(config, meta: dict, rows: list, summary: list[dict], out: Path, pot
     groups = Counter(int(r.spacegroup) for r in relaxed if r.get("spacegroup"))
     energies = sorted(ranking_energy(r) for r in relaxed)
     quantity = "enthalpy" if config.relax.pressure else "energy"
-    backend = config.backend.name + (f" {config.backend.model}" if config.backend.model else "")
+    backend = backend_label(config.backend)
     if config.backend.calculator:
         backend += f" ({config.backend.calculator})"
     stages = stage_seconds(rows, meta.get("phases") or {}, out)
