@@ -260,3 +260,29 @@ def test_a_resumed_run_may_change_blas_threads_and_a_folder_from_before_it_reads
     assert config_changes(old, to_dict(new)) == []
     changed = replace(new, relax=replace(new.relax, fmax=0.02))
     assert any("fmax" in line for line in config_changes(old, to_dict(changed)))
+
+
+def test_a_relaxation_keeps_evenly_spaced_structures_of_its_path_with_their_energies():
+    from sccop.relaxation import path_frames
+
+    start = bulk("Cu", "fcc", a=3.9, cubic=True)
+    start.rattle(0.1, seed=3)
+    (plain,) = relax_many([start], BackendConfig(name="emt"), RelaxConfig(fmax=0.01))
+    (kept,) = relax_many([start], BackendConfig(name="emt"), RelaxConfig(fmax=0.01), frames=4)
+    assert "frames" not in plain.info and plain.steps == kept.steps > 4  # keeping frames changes nothing else
+    assert kept.energy == plain.energy
+    frames = kept.info["frames"]
+    assert len(frames) == 4
+    last = frames[-1]
+    assert last["energy"] == pytest.approx(kept.energy)  # the relaxed structure closes the path
+    assert np.allclose(last["positions"], kept.atoms.positions) and np.allclose(last["cell"], kept.atoms.cell[:])
+    # Each frame's energy is the backend's energy of that frame's structure, and none is the start.
+    structures = [Atoms(start.numbers, cell=f["cell"], positions=f["positions"], pbc=True) for f in frames]
+    for frame, result in zip(frames, single_points(structures, BackendConfig(name="emt"))):
+        assert frame["energy"] == pytest.approx(result.energy, abs=1e-10)
+    assert not np.allclose(frames[0]["positions"], start.positions)
+    # Indices: evenly spaced over the steps after the start, the last one included; short paths give what they have.
+    path = [(float(k), np.eye(3), np.zeros((1, 3))) for k in range(11)]
+    assert [f["energy"] for f in path_frames(path, 4)] == [1.0, 4.0, 7.0, 10.0]
+    assert [f["energy"] for f in path_frames(path[:3], 5)] == [1.0, 2.0]
+    assert path_frames(path[:1], 3) == [] and path_frames(path, 0) == []

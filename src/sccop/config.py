@@ -461,6 +461,14 @@ class SearchConfig(Section):
         "relaxed energy, so the network learns where a structure relaxes to and every label is a relaxed result).",
         allowed=text(choices=LABEL_KINDS),
     )
+    learn_frames: int = setting(
+        0,
+        "Structures of each label's relaxation path (at a round's end, or with relax_each) that the network learns "
+        "from, with their energies: evenly spaced steps after the start, the relaxed one last; they join the labels "
+        "from the next training on. "
+        "0: the network learns from the labels alone. Only with label_with = single_point.",
+        allowed=integer(0, 1000),
+    )
     seed_structures: int = setting(
         3, "Relaxed structures whose group and lattice seed the next round's sampling.",
         allowed=integer(0, 1000),
@@ -485,6 +493,10 @@ class SearchConfig(Section):
         allowed=integer(1, 10**4),
     )
 
+    def check(self) -> None:
+        if self.learn_frames and self.label_with != "single_point":
+            raise SccopInputError(f"[search] learn_frames = {self.learn_frames} needs label_with = 'single_point': "
+                                  f"with {self.label_with} labels the network learns relaxed energies, not a path's")
 
 
 @dataclass(frozen=True)

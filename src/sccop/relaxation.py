@@ -332,11 +332,13 @@ def relax_many(
     *,
     calculator=None,
     progress=None,
+    frames: int = 0,
 ) -> list[EnergyResult]:
     """Relax every structure; one result each, in order.
 
     `calculator`: an ASE calculator (or atoms -> calculator) to use instead of `backend`'s.
     `progress(n)` is called with the number of structures that just finished.
+    `frames`: keep that many structures of each successful relaxation's path in `info["frames"]` (see `path_frames`).
     """
     from sccop.backends import make_evaluator
 
@@ -365,7 +367,7 @@ def relax_many(
         # `used`: seconds of backend calls charged to this structure; its time limit counts only those,
         # so waiting in lockstep for other structures does not use it up.
         active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": cell_size(atoms),
-                     "used": 0.0, "t0": time.perf_counter(), "steps": 0}
+                     "used": 0.0, "t0": time.perf_counter(), "steps": 0, "path": []}
     done = sum(r is not None for r in results)
     if progress and done:
         progress(done)
@@ -396,6 +398,8 @@ def relax_many(
             finish(i, failed(atoms, problem))
             return
         _attach(atoms, value)
+        if frames:
+            state["path"].append((float(value["energy"]), atoms.cell.array.copy(), atoms.positions.copy()))
         target, opt = state["target"], state["opt"]
         gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
         fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
@@ -410,6 +414,8 @@ def relax_many(
                 from ase.units import GPa
 
                 result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
+            if frames:
+                result.info["frames"] = path_frames(state["path"], frames)
             finish(i, result)
             return
         if state["used"] > backend.timeout_s:
@@ -434,6 +440,16 @@ def relax_many(
             for i, atoms, value, spent in zip(ids, batch, values, seconds):
                 advance(i, atoms, value, spent)
     return results  # type: ignore[return-value]
+
+
+def path_frames(path: list, count: int) -> list[dict]:
+    """`count` structures of a relaxation path [(energy eV, cell, positions) per evaluation], evenly spaced
+    over the steps after the start (the start is the structure that was submitted), the last one (the relaxed
+    structure) included; JSON-able {energy, cell, positions}. A path with no step gives none."""
+    if len(path) < 2 or count < 1:
+        return []
+    picks = np.unique(np.round(np.linspace(len(path) - 1, 1, min(count, len(path) - 1))).astype(int))
+    return [{"energy": path[k][0], "cell": path[k][1].tolist(), "positions": path[k][2].tolist()} for k in picks]
 
 
 def relax(atoms: Atoms, backend: BackendConfig, config: RelaxConfig | None = None, *, calculator=None) -> EnergyResult:

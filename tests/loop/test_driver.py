@@ -432,3 +432,42 @@ def test_a_busy_machine_gives_the_same_answer(tmp_path, small_config):
         return [(r.uid, r.energy_per_atom, r.calls) for r in connect(tmp_path / name / "sccop.db").select(backend_call=1, sort="id")]
 
     assert labels("busy") == labels("idle")
+
+
+def test_relaxation_paths_teach_the_network_from_the_next_training_on_and_a_resume_restores_them(tmp_path, monkeypatch,
+                                                                                               small_config):
+    import sccop.model.train as train_module
+
+    trained: list[list[float]] = []
+    real = train_module.train_ensemble
+
+    def spy(graphs, energies, *args, **kwargs):
+        assert len(graphs) == len(energies)
+        trained.append([float(e) for e in energies])
+        return real(graphs, energies, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_ensemble", spy)
+    config = small_config(learn_frames=3)
+    out = tmp_path / "run"
+    Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    relaxes = [r for r in db.select(stage="relax", status="ok", round=0)]
+    assert relaxes and all(0 < len(r.data["frames"]) <= 3 for r in relaxes)
+    labels = [r for r in db.select(stage="label", status="ok") if r.get("round") == 0]
+    # Round 0's training knew its initial labels alone; round 1's has round 0's labels and path structures, per atom.
+    assert sorted(trained[0]) == pytest.approx(sorted(r.energy_per_atom for r in labels if r.iteration == 0))
+    path = [f["energy"] / r.natoms for r in relaxes for f in r.data["frames"]]
+    assert sorted(trained[1]) == pytest.approx(sorted([r.energy_per_atom for r in labels] + path))
+    assert min(path) == pytest.approx(min(r.energy_per_atom for r in relaxes))  # a path ends at its relaxed structure
+
+    # A resumed run rebuilds them from the stored rows: round 1's training is trained again on the same set.
+    first = list(trained)
+    trained.clear()
+    (out / "models" / "r1_i0.pt").unlink()
+    Search(config, out, progress=False).run()
+    assert trained == [first[1]]
+
+
+def test_path_structures_are_refused_with_relaxation_labels():
+    with pytest.raises(SccopInputError, match="learn_frames = 2 needs label_with = 'single_point'"):
+        SearchConfig(learn_frames=2, label_with="relaxation")

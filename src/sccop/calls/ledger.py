@@ -38,7 +38,8 @@ class CallItem(NamedTuple):
 class CallSpec:
     """How a batch of items is computed and recorded. `counted`: a budget counts these calls (row keys
     backend_call, calls, minutes); otherwise they are made after the search (refine_call). `calculator`:
-    an ASE calculator (or atoms -> calculator) used instead of the backend's."""
+    an ASE calculator (or atoms -> calculator) used instead of the backend's. `frames`: structures of each
+    relaxation's path kept in its row (data["frames"], see sccop.relaxation.path_frames)."""
 
     stage: str
     kind: str
@@ -46,6 +47,7 @@ class CallSpec:
     relax: RelaxConfig
     counted: bool = True
     calculator: object = None
+    frames: int = 0
 
     def __post_init__(self):
         if self.kind not in (SINGLE_POINT, RELAXATION):
@@ -67,11 +69,11 @@ class Outcome:
 
 
 
-def _call_chunk(kind: str, backend, relax_config, calculator, atoms: list) -> list[EnergyResult]:
+def _call_chunk(kind: str, backend, relax_config, calculator, frames: int, atoms: list) -> list[EnergyResult]:
     """One chunk of backend calls (runs here or on a Dask worker)."""
     if kind == SINGLE_POINT:
         return single_points(atoms, backend, relax_config, calculator=calculator)
-    return relax_many(atoms, backend, relax_config, calculator=calculator)
+    return relax_many(atoms, backend, relax_config, calculator=calculator, frames=frames)
 
 
 class Ledger:
@@ -106,7 +108,7 @@ class Ledger:
         if limit is not None and len(todo) > limit:
             todo, outcome.complete = todo[: max(0, limit)], False
         chunks = [todo[k : k + self.chunk] for k in range(0, len(todo), self.chunk)]
-        call = partial(_call_chunk, spec.kind, spec.backend, spec.relax, spec.calculator)
+        call = partial(_call_chunk, spec.kind, spec.backend, spec.relax, spec.calculator, spec.frames)
         results_of: dict[str, float | None] = {}
         done = 0
         with tqdm(total=len(todo), desc=desc, unit="structure", disable=not self.progress or not todo, leave=False) as bar:
@@ -156,6 +158,8 @@ class Ledger:
             data["input"] = geometry(item.atoms)
             if result.ok:
                 values["spacegroup"] = spacegroup(result.atoms)
+            if result.info.get("frames"):
+                data["frames"] = result.info["frames"]
         if not result.ok:
             log.warning("%s %s failed: %s", spec.stage, item.uid, result.reason)
         # The final structure with its single-point calculator: the row keeps energy and forces.

@@ -157,6 +157,19 @@ def orbit_graph(atoms, orbits: np.ndarray, config: GraphConfig | None = None) ->
     )
 
 
+def symmetry_graph(atoms, config: GraphConfig | None = None) -> CrystalGraph:
+    """The asymmetric-unit graph of any structure: its orbits from spglib (symprec 1e-3), each atom its own
+    orbit where spglib gives up on the cell."""
+    import spglib
+
+    try:
+        data = spglib.get_symmetry_dataset((atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers), symprec=1e-3)
+        orbits = np.asarray(data.equivalent_atoms)
+    except Exception:  # noqa: BLE001 - spglib gives up on odd cells: the whole cell is a graph too
+        orbits = np.arange(len(atoms))
+    return orbit_graph(atoms, orbits, config)
+
+
 def gaussian_expansion(distances: np.ndarray, config: GraphConfig | None = None) -> np.ndarray:
     """(e, k) edge features: Gaussians of width `gaussian_width` centred 0, step, ..., cutoff."""
     config = config or GraphConfig()

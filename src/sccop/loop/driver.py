@@ -39,7 +39,7 @@ from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.loop.budget import Budget
 from sccop.loop.cursor import Cursor
-from sccop.loop.labels import initial_picks, label_calls, relax_calls, relax_picks
+from sccop.loop.labels import initial_picks, label_calls, path_labels, relax_calls, relax_picks
 from sccop.loop.learning import learn, save_landscape
 from sccop.loop.pool import pool_rows, sample_pool, seeded_samples
 from sccop.loop.randomness import stage_rng
@@ -177,16 +177,16 @@ class Walk:
     def rng(self, round_: int, stage: str, iteration: int = 0):
         return stage_rng(self.config.seed, round_, stage, iteration)
 
-    def spec(self, kind: str) -> CallSpec:
+    def spec(self, kind: str, frames: int = 0) -> CallSpec:
         stage = "label" if kind == SINGLE_POINT else "relax"
-        return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator)
+        return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator, frames=frames)
 
-    def calls(self, kind: str, items, desc: str, timed: bool = True):
+    def calls(self, kind: str, items, desc: str, timed: bool = True, frames: int = 0):
         """The ledger's outcome for `items` within the budget (and, when `timed`, the time budget); the
-        walk has now reached every stored item."""
+        walk has now reached every stored item. `frames`: path structures kept per relaxation."""
         limit = self.budget.room(single_points=kind == SINGLE_POINT)
         stop = self.budget.time_up if timed else None
-        outcome = self.ledger.run(self.spec(kind), items, limit=limit, stop=stop,
+        outcome = self.ledger.run(self.spec(kind, frames), items, limit=limit, stop=stop,
                                   desc=f"{desc} ({self.config.backend.name})")
         self.budget.reached(outcome.energies)
         return outcome
@@ -194,6 +194,15 @@ class Walk:
     def relaxed_structures(self, uids) -> dict:
         """The stored relaxed structures of the ok relaxations among `uids`."""
         return {u: self.store.get(u).toatoms() for u in uids}
+
+    def add_relaxed_labels(self, energies: dict, picks: list[str] | None) -> None:
+        """The relaxations of labels (uid -> energy, None when failed) into the state, with the structures
+        on their paths that the network learns from (`learn_frames`)."""
+        ok = [u for u, e in energies.items() if e is not None]
+        self.state.add_relaxations(energies, self.relaxed_structures(ok), picks)
+        if self.config.search.learn_frames:
+            for uid in ok:
+                self.state.add_frames(path_labels(uid, self.store.get(uid), self.config.relax.pressure))
 
     def trained(self, round_: int, iteration: int) -> bool:
         return self._model(round_, iteration).exists()
@@ -280,8 +289,7 @@ class Walk:
             picks = record["picks"]
             energies = {relax_uid(u): self.ledger.stored_energy(relax_uid(u)) for u in picks}
             self.budget.reached(energies)
-            self.state.add_relaxations(energies, self.relaxed_structures(u for u, e in energies.items() if e is not None),
-                                       picks)
+            self.add_relaxed_labels(energies, picks)
             return None
         if count is not None:
             limit = self.budget.label_limit()
@@ -291,10 +299,9 @@ class Walk:
             count = self.config.search.relax_top
         picks = relax_picks(self.state, count)
         outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_), f"round {round_}: relaxing",
-                             timed=key is not None)
+                             timed=key is not None, frames=self.config.search.learn_frames)
         done = outcome.complete and not outcome.stopped
-        atoms = self.relaxed_structures(u for u, e in outcome.energies.items() if e is not None)
-        self.state.add_relaxations(outcome.energies, atoms, picks if done else None)
+        self.add_relaxed_labels(outcome.energies, picks if done else None)
         if done and key is not None:
             self.cursor.finished(key, {"picks": picks})
         return budget_stop(outcome, "budget")
@@ -304,9 +311,10 @@ class Walk:
         if path.exists():
             self.state.ensemble = load_ensemble(path, self.config)
             return
-        labels = len(self.state.labels)
+        labels = f"{len(self.state.labels)} labels" + (f" and {len(self.state.frames)} path structures"
+                                                       if self.state.frames else "")
         ensemble, report = train(self.state, self.config, self.rng(round_, "train", iteration),
-                                 progress=f"round {round_}: training on {labels} labels" if self.progress else None)
+                                 progress=f"round {round_}: training on {labels}" if self.progress else None)
         save_ensemble(path, ensemble, report)
         self.state.ensemble = ensemble
 

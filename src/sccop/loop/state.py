@@ -20,7 +20,9 @@ class SearchState:
     per atom (ok ones), `relaxed_atoms` their relaxed structures, `relaxed_parents` the labels relaxed
     so far and `round_relaxed` those relaxed in the current round; `ensemble`: the last trained network;
     `history`: the best relaxed energy at the end of each round; `user_seeds`: the relaxations of a
-    user's seed structures (their labels train nothing: the network learns from sampled structures)."""
+    user's seed structures (their labels train nothing: the network learns from sampled structures);
+    `frames`: structures on the relaxations' paths that the network learns from too (`learn_frames`), key
+    -> (Atoms, energy per atom)."""
 
     structures: dict = field(default_factory=dict)
     pool: list[str] = field(default_factory=list)
@@ -33,6 +35,7 @@ class SearchState:
     ensemble: object = None
     history: list[float | None] = field(default_factory=list)
     user_seeds: list[str] = field(default_factory=list)  # relaxations of a user's seed structures
+    frames: dict = field(default_factory=dict)
 
     def add_structures(self, structures: dict, pool: bool = False) -> None:
         """New structures (uid -> SymmetricStructure); `pool`: they join the pool, in this order."""
@@ -63,6 +66,10 @@ class SearchState:
         if parents is not None:
             self.relaxed_parents.update(parents)
             self.round_relaxed.update(parents)
+
+    def add_frames(self, frames: dict) -> None:
+        """Structures on relaxation paths (key -> (Atoms, energy per atom)) for the next training."""
+        self.frames.update(frames)
 
     @property
     def labelled(self) -> set[str]:

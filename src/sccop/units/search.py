@@ -3,7 +3,7 @@
 Round 0 labels `initial` random unit crystals (sccop.units.placement) with backend single points (or, with
 `label_with = "rigid"`, short rigid-unit relaxations labelled with their final energy). Each
 later round trains the ensemble (warm start) on every label so far, on asymmetric-unit graphs of the
-crystals (one node per orbit of atoms: sccop.graph.orbit_graph), samples a new pool, anneals from the
+crystals (one node per orbit of atoms: sccop.graph.symmetry_graph), samples a new pool, anneals from the
 pool's lowest predictions (unit shifts and turns that keep each site's symmetry, cell scaling, free-atom
 swaps; Metropolis on the network), and labels the `labels` lowest by mean - kappa * spread. The walk
 stops after `rounds`, on the call budget, or when the best label has not improved for `patience` rounds.
@@ -36,7 +36,7 @@ from sccop.calls.rundir import Clock, program_version, run_folder
 from sccop.composition import cell_sizes, parse_composition
 from sccop.config import RunConfig
 from sccop.errors import SccopInputError
-from sccop.graph import orbit_graph
+from sccop.graph import symmetry_graph
 from sccop.loop.randomness import stage_rng
 from sccop.rigid import perturbed, unit_indices
 from sccop.units.library import UnitPlan, parse_units
@@ -69,18 +69,6 @@ def plan_of(config: RunConfig) -> UnitPlan:
         raise SccopInputError(f"a search with units takes one cell size: give --atoms N or --formula-units N "
                               f"(now {sizes[0]}-{sizes[-1]} formula units)")
     return parse_units(config.units.spec, composition.scaled(sizes[0]))
-
-
-def unit_graph(atoms, graph_config=None):
-    """The asymmetric-unit graph of a unit crystal: orbits from spglib (each atom its own when it fails)."""
-    import spglib
-
-    try:
-        data = spglib.get_symmetry_dataset((atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers), symprec=1e-3)
-        orbits = np.asarray(data.equivalent_atoms)
-    except Exception:  # noqa: BLE001 - spglib gives up on odd cells: the whole cell is a graph too
-        orbits = np.arange(len(atoms))
-    return orbit_graph(atoms, orbits, graph_config)
 
 
 def unit_distortion(atoms, reference) -> float:
@@ -158,7 +146,7 @@ class UnitsWalk:
 
     # ---- candidates ----------------------------------------------------------------------------------
     def predict(self, crystals: list[UnitCrystal]) -> tuple[np.ndarray, np.ndarray]:
-        graphs = [unit_graph(to_atoms(c, self.sampler.units), self.config.graph) for c in crystals]
+        graphs = [symmetry_graph(to_atoms(c, self.sampler.units), self.config.graph) for c in crystals]
         return self.ensemble.predict(graphs)
 
     def annealed(self, pool: list[UnitCrystal], rng) -> list[UnitCrystal]:
@@ -204,7 +192,7 @@ class UnitsWalk:
             if item.uid in outcome.energies:
                 self.labels[item.uid] = outcome.energies[item.uid]
                 if outcome.energies[item.uid] is not None:
-                    self.graphs[item.uid] = unit_graph(item.atoms, self.config.graph)
+                    self.graphs[item.uid] = symmetry_graph(item.atoms, self.config.graph)
         return outcome.complete
 
     def lowest(self) -> list[str]:
@@ -367,4 +355,4 @@ def search_units(composition: str, units: str, out: str | Path = "sccop-units", 
     return UnitsSearch(config, out, force=force, progress=progress, calculator=calculator).run()
 
 
-__all__ = ["SURVIVED", "UnitsResult", "UnitsSearch", "plan_of", "search_units", "unit_distortion", "unit_graph"]
+__all__ = ["SURVIVED", "UnitsResult", "UnitsSearch", "plan_of", "search_units", "unit_distortion"]
