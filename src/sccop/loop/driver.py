@@ -202,7 +202,7 @@ class Walk:
         self.state.add_relaxations(energies, self.relaxed_structures(ok), picks)
         if self.config.search.learn_frames:
             for uid in ok:
-                self.state.add_frames(path_labels(uid, self.store.get(uid), self.config.relax.pressure))
+                self.state.add_frames(path_labels(uid, self.store.get(uid), self.config))
 
     def trained(self, round_: int, iteration: int) -> bool:
         return self._model(round_, iteration).exists()

@@ -66,17 +66,20 @@ def relax_calls(state: SearchState, picks: list[str], round_: int) -> list[CallI
             for u in picks]
 
 
-def path_labels(uid: str, row, pressure: float) -> dict:
-    """The structures a relaxation row keeps of its path (data["frames"]) as labels: key uid#k -> (Atoms,
-    energy per atom, or enthalpy per atom under pressure, as the search ranks)."""
+def path_labels(uid: str, row, config: RunConfig) -> dict:
+    """The structures a relaxation row keeps of its path (data["frames"]) as labels: key uid#k -> (their
+    asymmetric-unit graph, orbits from spglib, built once here; energy per atom, or enthalpy per atom under
+    pressure, as the search ranks)."""
     from ase import Atoms
 
+    from sccop.graph import symmetry_graph
     from sccop.relaxation import OK, EnergyResult, enthalpy_per_atom
 
     out = {}
     for k, frame in enumerate(row.data.get("frames") or []):
         atoms = Atoms(numbers=row.numbers, cell=frame["cell"], positions=frame["positions"], pbc=row.pbc)
-        out[f"{uid}#{k}"] = (atoms, enthalpy_per_atom(EnergyResult(status=OK, atoms=atoms, energy=frame["energy"]), pressure))
+        energy = enthalpy_per_atom(EnergyResult(status=OK, atoms=atoms, energy=frame["energy"]), config.relax.pressure)
+        out[f"{uid}#{k}"] = (symmetry_graph(atoms, config.graph), energy)
     return out
 
 

@@ -22,7 +22,7 @@ class SearchState:
     `history`: the best relaxed energy at the end of each round; `user_seeds`: the relaxations of a
     user's seed structures (their labels train nothing: the network learns from sampled structures);
     `frames`: structures on the relaxations' paths that the network learns from too (`learn_frames`), key
-    -> (Atoms, energy per atom)."""
+    -> (their graph, energy per atom)."""
 
     structures: dict = field(default_factory=dict)
     pool: list[str] = field(default_factory=list)
@@ -68,7 +68,7 @@ class SearchState:
             self.round_relaxed.update(parents)
 
     def add_frames(self, frames: dict) -> None:
-        """Structures on relaxation paths (key -> (Atoms, energy per atom)) for the next training."""
+        """Structures on relaxation paths (key -> (graph, energy per atom)) for the next training."""
         self.frames.update(frames)
 
     @property

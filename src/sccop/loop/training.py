@@ -14,16 +14,15 @@ from sccop.loop.state import SearchState
 
 def train(state: SearchState, config: RunConfig, rng: np.random.Generator, progress: str | None = None):
     """(Ensemble, TrainReport) trained on the state's labels, on the asymmetric-unit graphs of the
-    structures they label, and on the structures of relaxation paths kept so far (`learn_frames`; their
-    orbits from spglib)."""
-    from sccop.graph import au_graph, symmetry_graph
+    structures they label, and on the structures of relaxation paths kept so far (`learn_frames`)."""
+    from sccop.graph import au_graph
     from sccop.model.train import train_ensemble
 
     sources, energies = state.training_set()
     graphs = [au_graph(state.structures[u], config.graph) for u in sources]
     frames = sorted(state.frames)
     if frames:
-        graphs += [symmetry_graph(state.frames[k][0], config.graph) for k in frames]
+        graphs += [state.frames[k][0] for k in frames]
         energies = np.concatenate([energies, [state.frames[k][1] for k in frames]])
     return train_ensemble(graphs, energies, config.train, rng, previous=state.ensemble, model=config.model,
                           graph=config.graph, progress=progress)
