@@ -198,11 +198,11 @@ class Walk:
     def add_relaxed_labels(self, energies: dict, picks: list[str] | None) -> None:
         """The relaxations of labels (uid -> energy, None when failed) into the state, with the structures
         on their paths that the network learns from (`learn_frames`)."""
-        ok = [u for u, e in energies.items() if e is not None]
-        self.state.add_relaxations(energies, self.relaxed_structures(ok), picks)
+        rows = {u: self.store.get(u) for u, e in energies.items() if e is not None}  # each row read once
+        self.state.add_relaxations(energies, {u: row.toatoms() for u, row in rows.items()}, picks)
         if self.config.search.learn_frames:
-            for uid in ok:
-                self.state.add_frames(path_labels(uid, self.store.get(uid), self.config))
+            for uid, row in rows.items():
+                self.state.add_frames(path_labels(uid, row, self.config))
 
     def trained(self, round_: int, iteration: int) -> bool:
         return self._model(round_, iteration).exists()
