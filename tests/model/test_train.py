@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sccop.composition import parse_composition
-from sccop.config import SamplerConfig, TrainConfig
-from sccop.graph import au_graph
+from sccop.config import GraphConfig, SamplerConfig, TrainConfig
+from sccop.graph import au_graph, batch_graphs
+from sccop.model.cgcnn import GraphTensors, to_tensors
 from sccop.model.train import clean_targets, train_ensemble
 from sccop.sampling.sampler import Sampler
 
@@ -86,3 +88,16 @@ def test_training_does_not_read_the_clock_unless_capped(data, monkeypatch, caplo
                                                                               max_seconds=120.0), np.random.default_rng(5))
     assert "stopped by train.max_seconds after 1 of 30 epochs" in caplog.text
     assert not np.array_equal(capped.predict(graphs[40:60])[0], calm.predict(graphs[40:60])[0])
+
+
+def test_cached_batches_are_the_tensors_built_from_scratch(data):
+    graphs, _ = data
+    tensors = GraphTensors(graphs, GraphConfig())
+    for indices in ([0], [5, 2, 9, 2], list(range(len(graphs)))[::-3]):
+        cached = tensors.batch(indices)
+        fresh = to_tensors(batch_graphs([graphs[i] for i in indices]), GraphConfig())
+        assert cached.keys() == fresh.keys()
+        assert cached["n_graphs"] == fresh["n_graphs"] == len(indices)
+        for key, value in fresh.items():
+            if key != "n_graphs":
+                assert cached[key].dtype == value.dtype and torch.equal(cached[key], value), key

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from sccop.config import GraphConfig, ModelConfig
-from sccop.graph.crystal_graph import gaussian_expansion
+from sccop.graph.crystal_graph import CrystalGraph, batch_graphs, gaussian_expansion
 
 
 class GatedConv(nn.Module):
@@ -79,3 +79,27 @@ def to_tensors(batched: dict[str, np.ndarray], graph: GraphConfig | None = None,
         "edges": torch.as_tensor(gaussian_expansion(batched["distances"], graph), dtype=dtype, device=device),
         "n_graphs": int(batched["n_graphs"]),
     }
+
+
+class GraphTensors:
+    """Batches of any subset of a fixed list of graphs (training draws many), with each graph's edge
+    features expanded once instead of at every batch: the same tensors `to_tensors(batch_graphs(...))`
+    gives, built in a fraction of the time."""
+
+    def __init__(self, graphs: list[CrystalGraph], graph: GraphConfig | None = None, dtype=torch.float32):
+        self.graphs = graphs
+        self.edges = [torch.as_tensor(gaussian_expansion(g.distances, graph), dtype=dtype) for g in graphs]
+        self.dtype = dtype
+
+    def batch(self, indices) -> dict[str, torch.Tensor]:
+        chosen = [self.graphs[i] for i in indices]
+        batched = batch_graphs(chosen)
+        return {
+            "numbers": torch.as_tensor(batched["numbers"], dtype=torch.long),
+            "weights": torch.as_tensor(batched["weights"], dtype=self.dtype),
+            "graph": torch.as_tensor(batched["graph"], dtype=torch.long),
+            "src": torch.as_tensor(batched["src"], dtype=torch.long),
+            "dst": torch.as_tensor(batched["dst"], dtype=torch.long),
+            "edges": torch.cat([self.edges[i] for i in indices]),
+            "n_graphs": len(chosen),
+        }

@@ -22,7 +22,7 @@ import torch
 
 from sccop.config import GraphConfig, ModelConfig, TrainConfig
 from sccop.graph.crystal_graph import CrystalGraph, batch_graphs
-from sccop.model.cgcnn import CGCNN, to_tensors
+from sccop.model.cgcnn import CGCNN, GraphTensors, to_tensors
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
     if len(y) < 4:
         raise ValueError(f"need at least 4 usable energies to train, got {len(y)}")
     mean, std = float(y.mean()), float(y.std()) or 1.0
+    tensors = GraphTensors(graphs, graph)
     target = (y - mean) / std
     members, epochs, maes = [], [], []
     budget = None if config.max_seconds is None else config.max_seconds / config.members
@@ -136,9 +137,10 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
         order = rng.permutation(len(y))
         n_val = max(1, int(round(config.validation_fraction * len(y))))
         val, train = order[:n_val], order[n_val:]
-        val_batch = to_tensors(batch_graphs([graphs[i] for i in val]), graph)
+        val_batch = tensors.batch(val)
         val_y = torch.as_tensor(target[val], dtype=torch.float32)
-        opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
+        # foreach: the same weights as the per-parameter loop, bit for bit (benchmarks/train_speed.py), faster.
+        opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate, foreach=True)
         # A few labels in batches of 32 would give one optimiser step per epoch: aim for about 8.
         batch_size = int(np.clip(len(train) // 8, min(8, config.batch_size), config.batch_size))
         best, best_state, best_epoch, waited = np.inf, copy.deepcopy(net.state_dict()), 0, 0
@@ -148,7 +150,7 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
             net.train()
             for b in range(0, len(train), batch_size):
                 idx = train[b : b + batch_size]
-                batch = to_tensors(batch_graphs([graphs[i] for i in idx]), graph)
+                batch = tensors.batch(idx)
                 loss = torch.nn.functional.mse_loss(net(batch), torch.as_tensor(target[idx], dtype=torch.float32))
                 opt.zero_grad()
                 loss.backward()
