@@ -179,7 +179,8 @@ def _train(graphs, energies, config, rng, previous, model, graph, bar):
         used=len(y), dropped=int((~keep).sum()), seconds=time.perf_counter() - start, epochs=epochs, validation_mae=maes
     )
     log.info(
-        "trained %d members on %d energies (%d dropped) in %.1f s; validation MAE %s eV/atom",
+        "trained %d members on %d energies (%d dropped) in %.1f s; validation MAE %s eV/atom at epochs %s",
         len(members), report.used, report.dropped, report.seconds, ", ".join(f"{x:.3f}" for x in maes),
+        ", ".join(map(str, epochs)),
     )
     return Ensemble(members=members, mean=mean, std=std, graph=graph, threads=config.threads), report
