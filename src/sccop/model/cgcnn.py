@@ -68,15 +68,19 @@ class CGCNN(nn.Module):
         return self.head(self.crystal_vectors(batch)).squeeze(1)
 
 
-def to_tensors(batched: dict[str, np.ndarray], graph: GraphConfig | None = None, dtype=torch.float32, device="cpu"):
-    """Torch tensors for CGCNN from `batch_graphs` output (edge features expanded here)."""
+def to_tensors(batched: dict[str, np.ndarray], graph: GraphConfig | None = None, dtype=torch.float32, device="cpu",
+               edges: torch.Tensor | None = None):
+    """Torch tensors for CGCNN from `batch_graphs` output (edge features expanded here unless `edges`
+    gives them already expanded)."""
+    if edges is None:
+        edges = torch.as_tensor(gaussian_expansion(batched["distances"], graph), dtype=dtype, device=device)
     return {
         "numbers": torch.as_tensor(batched["numbers"], dtype=torch.long, device=device),
         "weights": torch.as_tensor(batched["weights"], dtype=dtype, device=device),
         "graph": torch.as_tensor(batched["graph"], dtype=torch.long, device=device),
         "src": torch.as_tensor(batched["src"], dtype=torch.long, device=device),
         "dst": torch.as_tensor(batched["dst"], dtype=torch.long, device=device),
-        "edges": torch.as_tensor(gaussian_expansion(batched["distances"], graph), dtype=dtype, device=device),
+        "edges": edges,
         "n_graphs": int(batched["n_graphs"]),
     }
 
@@ -92,14 +96,5 @@ class GraphTensors:
         self.dtype = dtype
 
     def batch(self, indices) -> dict[str, torch.Tensor]:
-        chosen = [self.graphs[i] for i in indices]
-        batched = batch_graphs(chosen)
-        return {
-            "numbers": torch.as_tensor(batched["numbers"], dtype=torch.long),
-            "weights": torch.as_tensor(batched["weights"], dtype=self.dtype),
-            "graph": torch.as_tensor(batched["graph"], dtype=torch.long),
-            "src": torch.as_tensor(batched["src"], dtype=torch.long),
-            "dst": torch.as_tensor(batched["dst"], dtype=torch.long),
-            "edges": torch.cat([self.edges[i] for i in indices]),
-            "n_graphs": len(chosen),
-        }
+        return to_tensors(batch_graphs([self.graphs[i] for i in indices]), dtype=self.dtype,
+                          edges=torch.cat([self.edges[i] for i in indices]))
