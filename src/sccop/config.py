@@ -14,6 +14,7 @@ OPTIMIZERS = ("fire", "bfgs")
 CLUSTERS = ("local", "slurm", "pbs")
 WINDOW_RULES = ("span", "sccop", "dense", "regression")  # sccop.composition.volume_window
 GROUP_PRIORS = ("point_group", "model")  # sccop.sampling.sampler, sccop.prior
+LATTICE_SHAPES = ("narrow", "wide")  # sccop.sampling.lattice
 LABEL_KINDS = ("single_point", "relaxation")
 UNIT_LABEL_KINDS = ("single_point", "rigid")
 # How big a cell is when neither atoms nor formula units are given: one rule, for sample and search
@@ -112,6 +113,14 @@ class SamplerConfig(Section):
     uniform_share: float = setting(
         0.8, "Share of lattices from the uniform generator; the rest from the Gamma fits.",
         allowed=number(0.0, 1.0),
+    )
+    lattice_shapes: str = setting(
+        "narrow",
+        "The uniform generator's shapes of tetragonal, hexagonal and trigonal cells: narrow (c / V^(1/3) uniform "
+        "in 0.5-1.5, so c/a at most 1.84, and a rhombohedral cell's angle at least 73 degrees) or wide (c / V^(1/3) "
+        "log-uniform in 0.4-2.6 for primitive cells, the rhombohedral angle uniform in 25-110 degrees: layered "
+        "cells and ilmenite, corundum or Bi2Te3 shapes). See docs/benchmarks.md.",
+        allowed=text(choices=LATTICE_SHAPES),
     )
     vacuum: float = setting(15.0, "2D only: vacuum thickness along c (Angstrom).", allowed=number(0.0, 1000.0, above=True))
     area_window: str = setting(

@@ -1,7 +1,9 @@
 """Lattices per crystal system inside a volume (3D) or area (2D) window.
 
 Two generators, mixed by `uniform_share`:
-- uniform: the volume is drawn uniformly from the window and the shape from simple uniform ranges;
+- uniform: the volume is drawn uniformly from the window and the shape from simple ranges, narrow or
+  wide (`shapes`: wide also draws long and flat tetragonal and hexagonal cells, and rhombohedral cells
+  by their primitive angle, whose hexagonal axes can have c/a up to about 7);
 - gamma: SCCOP's Gamma fits to lattice parameters of known crystals (numpy gamma(shape, scale)),
   redrawn until the volume lands in the window (bounded; the uniform generator takes over if not).
 Parameters are for the conventional cell (hexagonal axes for trigonal and rhombohedral groups).
@@ -31,6 +33,11 @@ GAMMA_FITS: dict[str, dict[str, tuple[float, float]]] = {
 # Monoclinic beta is bimodal: N(108.242, 8.771) with probability 0.85, else N(74.807, 4.974).
 MONOCLINIC_BETA = ((0.85, 108.242, 8.771), (74.807, 4.974))
 GAMMA_REDRAWS = 200
+# Wide shapes: c / V^(1/3) of a tetragonal or hexagonal (primitive) cell, log-uniform; the primitive angle of a
+# rhombohedral cell (degrees), uniform. 25 degrees gives c/a = 6.7 on hexagonal axes (Bi2Te3: 6.9), 110 a
+# flattened cube.
+WIDE_C_RATIO = (0.4, 2.6)
+WIDE_RHOMBOHEDRAL_ANGLE = (25.0, 110.0)
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,15 @@ def sample_lattice(
     uniform_share: float = 0.8,
     dim: int = 3,
     c_length: float = 15.0,
+    shapes: str = "narrow",
+    rhombohedral: bool = False,
 ) -> LatticeSample:
     """A lattice of `lattice_system` whose volume (dim 3) or in-plane area (dim 2) lies in `window`.
 
     For dim 2 the systems are oblique, rectangular, square and hexagonal, and c = `c_length` is the
-    vacuum-padded layer axis, perpendicular to the plane.
+    vacuum-padded layer axis, perpendicular to the plane. `shapes`: the uniform generator's range of shapes
+    (narrow or wide); `rhombohedral`: the group has an R lattice (on hexagonal axes), whose wide shapes are
+    drawn by the primitive cell's angle.
     """
     if dim == 2:
         return _uniform_2d(lattice_system, window, rng, c_length)
@@ -84,7 +95,27 @@ def sample_lattice(
         sample = _gamma_3d(system, window, rng)
         if sample is not None:
             return sample
+    if shapes == "wide" and system in ("tetragonal", "hexagonal"):
+        return _wide_axial(system, window, rng, rhombohedral)
     return _uniform_3d(system, window, rng)
+
+
+def _wide_axial(system: str, window: tuple[float, float], rng: np.random.Generator, rhombohedral: bool) -> LatticeSample:
+    """A tetragonal or hexagonal cell of uniform volume in `window` with a wide range of c/a: c / V^(1/3)
+    log-uniform in WIDE_C_RATIO, or, for a rhombohedral lattice, the primitive angle uniform in
+    WIDE_RHOMBOHEDRAL_ANGLE (the hexagonal axes of a primitive cell of edge r and angle x: a = 2 r sin(x/2),
+    c = r sqrt(3 (1 + 2 cos x)))."""
+    volume = rng.uniform(*window)
+    gamma = 90.0 if system == "tetragonal" else 120.0
+    if rhombohedral:
+        x = math.radians(rng.uniform(*WIDE_RHOMBOHEDRAL_ANGLE))
+        c_over_a = math.sqrt(3.0 * (1.0 + 2.0 * math.cos(x))) / (2.0 * math.sin(x / 2.0))
+        a = (volume / (c_over_a * math.sin(math.radians(gamma)))) ** (1.0 / 3.0)
+        return LatticeSample(a, a, c_over_a * a, 90.0, 90.0, gamma, "uniform")
+    lo, hi = WIDE_C_RATIO
+    c = math.exp(rng.uniform(math.log(lo), math.log(hi))) * volume ** (1.0 / 3.0)
+    a = math.sqrt(volume / (c * math.sin(math.radians(gamma))))
+    return LatticeSample(a, a, c, 90.0, 90.0, gamma, "uniform")
 
 
 def _scaled(lengths: np.ndarray, angles: tuple[float, float, float], volume: float) -> tuple[float, float, float]:

@@ -196,7 +196,8 @@ class Sampler:
                 stats.attempts[group.lattice_system] += 1
             if lattice is None:
                 matrix = sample_lattice(
-                    group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length
+                    group.lattice_system, window, rng, uniform_share=cfg.uniform_share, dim=cfg.dim, c_length=c_length,
+                    shapes=cfg.lattice_shapes, rhombohedral=group.centring == "R",
                 ).matrix()
             else:
                 matrix = np.array(lattice, dtype=float)
