@@ -117,9 +117,9 @@ class SamplerConfig(Section):
     lattice_shapes: str = setting(
         "narrow",
         "The uniform generator's shapes of tetragonal, hexagonal and trigonal cells: narrow (c / V^(1/3) uniform "
-        "in 0.5-1.5, so c/a at most 1.84, and a rhombohedral cell's angle at least 73 degrees) or wide (c / V^(1/3) "
-        "log-uniform in 0.4-2.6 for primitive cells, the rhombohedral angle uniform in 25-110 degrees: layered "
-        "cells and ilmenite, corundum or Bi2Te3 shapes). See docs/benchmarks.md.",
+        "in 0.5-1.5, so c/a at most 1.84 (tetragonal) or 1.71 (hexagonal axes), a rhombohedral cell's angle at "
+        "least 76 degrees) or wide (c / V^(1/3) log-uniform in 0.4-2.6 for primitive cells, the rhombohedral angle "
+        "uniform in 25-110 degrees: layered cells and ilmenite, corundum or Bi2Te3 shapes). See docs/benchmarks.md.",
         allowed=text(choices=LATTICE_SHAPES),
     )
     vacuum: float = setting(15.0, "2D only: vacuum thickness along c (Angstrom).", allowed=number(0.0, 1000.0, above=True))
