@@ -22,9 +22,10 @@ def main() -> None:
     from pymatgen.io.ase import AseAtomsAdaptor
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    from sccop.composition import parse_composition, volume_window
+    from sccop.composition import parse_composition
     from sccop.config import LATTICE_SHAPES, SamplerConfig
     from sccop.sampling.lattice import sample_lattice
+    from sccop.sampling.sampler import Sampler
     from sccop.symmetry.groups import get_group
 
     parser = argparse.ArgumentParser()
@@ -33,7 +34,7 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.1)
     args = parser.parse_args()
     config = SamplerConfig()
-    print(f"| reference | formula | group | c / V^(1/3) | " + " | ".join(f"share within {args.tolerance:.0%}, {s}"
+    print("| reference | formula | group | c / V^(1/3) | " + " | ".join(f"share within {args.tolerance:.0%}, {s}"
                                                                    for s in LATTICE_SHAPES) + " |")
     print("|---" * (4 + len(LATTICE_SHAPES)) + "|")
     shares = {s: [] for s in LATTICE_SHAPES}
@@ -47,8 +48,7 @@ def main() -> None:
         ratio = cell.c / cell.volume ** (1.0 / 3.0)
         reduced, factor = structure.composition.get_reduced_composition_and_factor()
         composition = parse_composition(reduced.formula.replace(" ", ""))
-        lo, hi = volume_window(composition.scaled(int(factor)), 3, config.volume_window)
-        window = (lo * group.centring_factor, hi * group.centring_factor)  # as the sampler's window
+        window = Sampler(composition, [int(factor)], config).window(group, int(factor))
         cells = []
         for shapes in LATTICE_SHAPES:
             rng = np.random.default_rng(0)

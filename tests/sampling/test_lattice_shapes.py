@@ -27,7 +27,7 @@ def c_ratio(sample):
 @pytest.mark.parametrize("system", ["tetragonal", "hexagonal", "trigonal"])
 def test_narrow_and_wide_axial_shapes(system):
     narrow = np.array([c_ratio(s) for s in draws(system, "narrow")])
-    wide = [s for s in draws(system, "wide")]
+    wide = draws(system, "wide")
     ratios = np.array([c_ratio(s) for s in wide])
     assert narrow.min() >= 0.5 - 1e-9 and narrow.max() <= 1.5 + 1e-9
     lo, hi = WIDE_C_RATIO

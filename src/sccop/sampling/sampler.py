@@ -136,7 +136,9 @@ class Sampler:
     def _conventional_counts(self, group: GroupInfo, z: int) -> dict[str, int]:
         return {el: n * z * group.centring_factor for el, n in self.composition.counts}
 
-    def _window(self, group: GroupInfo, z: int) -> tuple[float, float]:
+    def window(self, group: GroupInfo, z: int) -> tuple[float, float]:
+        """The volume (dim 3) or area (dim 2) window of `group`'s conventional cell, its primitive cell holding `z`
+        formula units."""
         rule = self.config.volume_window if self.config.dim == 3 else self.config.area_window
         lo, hi = volume_window(self.composition.scaled(z), self.config.dim, rule)
         return lo * group.centring_factor, hi * group.centring_factor
@@ -188,7 +190,7 @@ class Sampler:
             assignment = assignments[k]
         index = {el: i for i, el in enumerate(self.elements)}
         slots = [(index[el], w) for el, w in assignment]
-        window = self._window(group, z)
+        window = self.window(group, z)
         c_length = self.c_length
         cutoff = float(self.min_dist.max()) + 1e-6
         for _ in range(cfg.lattice_tries):
