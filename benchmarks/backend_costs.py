@@ -13,7 +13,6 @@ Usage: python benchmarks/backend_costs.py ../shared/benchmarks/cspbench_dev.csv 
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 import warnings
 
@@ -23,14 +22,10 @@ MODELS = ("chgnet", "sevennet:7net-0", "sevennet:7net-l3i5", "sevennet:7net-mf-0
 
 
 def table_elements(path: str) -> set[str]:
-    from pymatgen.core import Composition
+    from sccop.bench.table import read_table
+    from sccop.composition import parse_composition
 
-    elements: set[str] = set()
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            formula = row.get("full_formula") or row.get("primitive_formula") or row.get("formula")
-            elements.update(str(e) for e in Composition(formula).elements)
-    return elements
+    return {e for row in read_table(path) for e in parse_composition(row.formula).elements}
 
 
 def backend_of(spec: str):

@@ -19,7 +19,9 @@ import csv
 
 
 def load(folder: str, method: str = "sccop") -> dict[str, dict]:
-    with open(f"{folder}/results.csv") as fh:
+    """The `method` rows of a bench folder's results.csv, or of a results CSV given by its path, by id."""
+    path = folder if folder.endswith(".csv") else f"{folder}/results.csv"
+    with open(path) as fh:
         return {r["id"]: r for r in csv.DictReader(fh) if r["method"] == method}
 
 

@@ -7,19 +7,15 @@ pass keeps that re-ranker's columns). Per file, for the sccop rows: group top-1 
 symmetrised and re-ranked (where the file has a re-ranker), the search's pair-minutes (one core each), the
 re-ranking pass's minutes (`refine_wall_minutes`: a `--rerank` added to a finished bench, with its model
 loading, re-scoring and re-ranking relaxations), the re-ranking relaxations, and top-1 per 10 CPU-minutes
-(symmetrised over the search's minutes; re-ranked over the search's and the pass's). Then the rows where the files' best groups (symmetrised, else re-ranked)
-differ.
+(symmetrised over the search's minutes; re-ranked over the search's and the pass's). Then the rows where
+the files' best groups (re-ranked where a re-ranker ran, else symmetrised) differ.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 
-
-def load(path: str) -> dict[str, dict]:
-    with open(path) as fh:
-        return {r["id"]: r for r in csv.DictReader(fh) if r["method"] == "sccop"}
+from compare_answers import load
 
 
 def count(rows, column: str) -> int:
@@ -48,18 +44,16 @@ def main() -> None:
         reranked = any(r.get("reranked_best_spacegroup") for r in rows)
         search, refine = minutes(rows, "minutes"), minutes(rows, "refine_wall_minutes")
         top1 = count(rows, "refined_spacegroup_match")
-        cells = [f"{count(rows, 'spacegroup_match')} / {count(rows, 'top5_spacegroup_match')}",
-                 f"{top1} / {count(rows, 'refined_top5_spacegroup_match')}"]
+        matched, pass_minutes, relaxations, per_rerank = "-", "-", "-", "-"
         if reranked:
             re1 = count(rows, "reranked_spacegroup_match")
-            cells.append(f"{re1} / {count(rows, 'reranked_top5_spacegroup_match')}")
-            per = f"{10 * top1 / search:.2f} / {10 * re1 / (search + refine):.2f}"
-            calls = str(sum(int(r.get("rerank_calls") or 0) for r in rows))
-        else:
-            cells.append("-")
-            per, calls = f"{10 * top1 / search:.2f} / -", "-"
-        shown_refine = f"{refine:.1f}" if reranked else "-"
-        print(f"| {label} | " + " | ".join(cells) + f" | {search:.1f} | {shown_refine} | {calls} | {per} |")
+            matched = f"{re1} / {count(rows, 'reranked_top5_spacegroup_match')}"
+            pass_minutes, per_rerank = f"{refine:.1f}", f"{10 * re1 / (search + refine):.2f}"
+            relaxations = str(sum(int(r.get("rerank_calls") or 0) for r in rows))
+        cells = [label, f"{count(rows, 'spacegroup_match')} / {count(rows, 'top5_spacegroup_match')}",
+                 f"{top1} / {count(rows, 'refined_top5_spacegroup_match')}", matched, f"{search:.1f}", pass_minutes,
+                 relaxations, f"{10 * top1 / search:.2f} / {per_rerank}"]
+        print("| " + " | ".join(cells) + " |")
     print("\n| row | formula | group | " + " | ".join(runs) + " |")
     print("|---|---|---|" + "---|" * len(runs))
     for key in keys:
