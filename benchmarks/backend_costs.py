@@ -4,8 +4,8 @@ For CHGNet and each SevenNet model named (7net-0, 7net-l3i5, 7net-mf-0 at its PB
 the elements it knows, the table's elements it lacks (sccop refuses such rows up front), the seconds to
 load it, and relaxations per minute of random symmetric MgO structures from sccop's sampler at sccop's
 default batching (FIRE with the cell filter, fmax 0.05 eV/A, at most --steps steps), with the ratio to
-CHGNet measured in the same run. The ratio is what a search's relaxation time scales by when the backend
-changes; single points scale about the same way (docs/benchmarks.md, "Energy backends").
+CHGNet measured in the same run: about what a search's relaxation time scales by when the backend changes
+(single points are measured apart: benchmarks/single_point_throughput.py).
 
 Usage: python benchmarks/backend_costs.py ../shared/benchmarks/cspbench_dev.csv [--per-size 8] [--steps 100]
 """
