@@ -3,7 +3,8 @@
     python benchmarks/compare_backends.py "CHGNet=DIR_CHGNET/results.csv" "7net-mf-0=DIR_MF0/results.csv" ...
 
 Each argument is LABEL=results.csv of a finished `sccop bench` (a copy of it taken after a `--rerank`
-pass keeps that re-ranker's columns). Per file, for the sccop rows: group top-1 / top-5 as relaxed,
+pass keeps that re-ranker's columns); LABEL=a.csv+b.csv joins the rows of benches run apart (the 18
+small and the 12 larger dev rows). Per file, for the sccop rows: group top-1 / top-5 as relaxed,
 symmetrised and re-ranked (where the file has a re-ranker), the search's pair-minutes (one core each), the
 re-ranking pass's minutes (`refine_wall_minutes`: a `--rerank` added to a finished bench, with its model
 loading, re-scoring and re-ranking relaxations), the re-ranking relaxations, and top-1 per 10 CPU-minutes
@@ -28,12 +29,14 @@ def minutes(rows, column: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("runs", nargs="+", help="LABEL=results.csv")
+    parser.add_argument("runs", nargs="+", help="LABEL=results.csv[+results.csv...]")
     args = parser.parse_args()
     runs = {}
     for spec in args.runs:
-        label, _, path = spec.partition("=")
-        runs[label] = load(path)
+        label, _, paths = spec.partition("=")
+        runs[label] = {}
+        for path in paths.split("+"):
+            runs[label].update(load(path))
     keys = [k for k in next(iter(runs.values())) if all(k in run for run in runs.values())]
     print(f"{len(keys)} rows in every file\n")
     print("| run | top-1 / top-5 as relaxed | symmetrised | re-ranked | CPU-min search | re-ranking pass "
