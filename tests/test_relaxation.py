@@ -286,3 +286,68 @@ def test_a_relaxation_keeps_evenly_spaced_structures_of_its_path_with_their_ener
     assert [f["energy"] for f in path_frames(path, 4)] == [1.0, 4.0, 7.0, 10.0]
     assert [f["energy"] for f in path_frames(path[:3], 5)] == [1.0, 2.0]
     assert path_frames(path[:1], 3) == [] and path_frames(path, 0) == []
+
+
+def scripted_evaluator(energies_per_atom, forces=0.3):
+    """An evaluator in place of an ML potential's: the given energies per atom, call after call (the last one
+    repeats), with forces on the first atom until the last energy."""
+    calls = []
+
+    def evaluate(structures, keys):
+        out = []
+        for atoms in structures:
+            k = min(len(calls), len(energies_per_atom) - 1)
+            calls.append(k)
+            f = np.zeros((len(atoms), 3))
+            if k < len(energies_per_atom) - 1:
+                f[0, 0] = forces
+            out.append({"energy": energies_per_atom[k] * len(atoms), "forces": f, "stress": np.zeros(6)})
+        return out
+
+    return evaluate
+
+
+def silicon():
+    return bulk("Si", "diamond", a=5.43)
+
+
+@pytest.mark.parametrize("name", ["chgnet", "sevennet"])
+def test_an_ml_potentials_energy_hole_fails_the_call(monkeypatch, name):
+    from sccop.backends.element_energies import reference_energy_per_atom
+
+    ref = reference_energy_per_atom([14])
+    assert -8 < ref < -4  # CHGNet's AtomRef of Si
+    backend = BackendConfig(name=name, batch_size=1)
+    config = RelaxConfig(relax_cell=False)
+    # Fine at first, then 1,000 eV/atom below: the relaxation ends at that step, the energy kept for the record.
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([ref, ref - 1000.0]))
+    result = relax(silicon(), backend, config)
+    assert result.status == "failed" and "below the element reference" in result.reason and "hole" in result.reason
+    assert result.steps == 1 and result.energy_per_atom == pytest.approx(ref - 1000.0)
+    # A single point in the hole, one far above, one plausible (2.5 eV/atom below: kept).
+    for shift, ok in ((-1000.0, False), (+100.0, False), (-2.5, True), (+20.0, True)):
+        monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, s=shift, **k: scripted_evaluator([ref + s]))
+        [point] = single_points([silicon()], backend, config)
+        assert point.ok == ok, (shift, point.reason)
+        assert point.energy_per_atom == pytest.approx(ref + shift)
+    # Ending a relaxation far above fails it; a start far above that relaxes down does not.
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([ref + 100.0]))
+    assert "above the element reference" in relax(silicon(), backend, config).reason
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([ref + 100.0, ref]))
+    assert relax(silicon(), backend, config).ok
+    # The guard off.
+    off = RelaxConfig(relax_cell=False, max_energy_below_reference=0, max_energy_above_reference=0)
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([ref, ref - 1000.0]))
+    assert relax(silicon(), backend, off).ok
+
+
+@pytest.mark.parametrize("name", ["emt", "espresso"])
+def test_the_energy_guard_leaves_other_backends_alone(monkeypatch, name):
+    # DFT total energies (Quantum ESPRESSO's are hundreds of eV/atom below zero) and EMT's are on other scales.
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([-3000.0]))
+    assert relax(silicon(), BackendConfig(name=name), RelaxConfig(relax_cell=False)).ok
+    [point] = single_points([silicon()], BackendConfig(name=name))
+    assert point.ok
+    # A calculator given in place of the ML potential is not guarded either.
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([-3000.0]))
+    assert relax(silicon(), BackendConfig(name="chgnet"), RelaxConfig(relax_cell=False), calculator=SpringCalculator(d0=2.4)).ok

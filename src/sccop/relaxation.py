@@ -4,7 +4,8 @@ A result always comes back: status "ok" (with `converged` telling whether fmax w
 step limit) or "failed" with a reason: overlapping atoms before the call, a calculator that raises, a
 non-finite energy, forces or stress, atoms collapsing below `min_distance` (during the relaxation) or
 below `min_bond_ratio` of their covalent radii (its end), the cell exploding beyond `max_volume_ratio`,
-an unconverged SCF, a timeout, a missing binary or pseudopotential.
+an ML potential's energy far below (a hole) or above its atoms' element energies, an unconverged SCF,
+a timeout, a missing binary or pseudopotential.
 
 Relaxations of many structures run in lockstep: each round one evaluator call fills the energies,
 forces and stresses of all active structures (batched for ML potentials), then each structure's ASE
@@ -106,6 +107,35 @@ def bond_problem(atoms: Atoms, ratio: float) -> str | None:
     symbols = atoms.get_chemical_symbols()
     return (f"atoms collapsed: {symbols[i[k]]}-{symbols[j[k]]} {d[k]:.3f} A is {share[k]:.2f} of their covalent "
             f"radii (< {ratio:g})")
+
+
+def energy_reference(atoms: Atoms, backend: BackendConfig, calculator=None) -> float | None:
+    """The reference the energy guard measures against (eV/atom): the mean element energy of `atoms` for an
+    ML potential of sccop's own (CHGNet, SevenNet); None (no guard) for DFT, EMT, LJ or a given calculator,
+    whose energies are not on that scale."""
+    from sccop.backends import parse_backend
+    from sccop.backends.element_energies import reference_energy_per_atom
+
+    if calculator is not None or not parse_backend(backend.name).is_ml:
+        return None
+    return reference_energy_per_atom(atoms.numbers)
+
+
+def energy_problem(energy: float, n_atoms: int, reference: float | None, config: RelaxConfig,
+                   *, above: bool = True) -> str | None:
+    """An energy per atom too far below (or, with `above`, above) `reference` for a real structure, as a
+    reason; None when it is plausible or there is no reference."""
+    if reference is None:
+        return None
+    shift = energy / n_atoms - reference
+    below, high = config.max_energy_below_reference, config.max_energy_above_reference
+    if below and shift < -below:
+        return (f"unphysical energy: {energy / n_atoms:.3f} eV/atom is {-shift:.3g} eV/atom below the element "
+                f"reference (> {below:g}; a hole in the potential)")
+    if above and high and shift > high:
+        return (f"unphysical energy: {energy / n_atoms:.3f} eV/atom is {shift:.3g} eV/atom above the element "
+                f"reference (> {high:g})")
+    return None
 
 
 def values_problem(props: dict) -> str | None:
@@ -263,9 +293,10 @@ def single_points(
             if isinstance(value, BaseException):
                 results[i] = failed(atoms, str(value) if isinstance(value, TimeoutError) else describe_error(value), seconds=per)
                 continue
-            problem = values_problem(value)
+            problem = values_problem(value) or energy_problem(
+                value["energy"], len(atoms), energy_reference(atoms, backend, calculator), config)
             if problem:
-                results[i] = failed(atoms, problem, seconds=per)
+                results[i] = failed(atoms, problem, energy=value.get("energy"), seconds=per)
                 continue
             _attach(atoms, value)
             results[i] = EnergyResult(
@@ -367,6 +398,7 @@ def relax_many(
         # `used`: seconds of backend calls charged to this structure; its time limit counts only those,
         # so waiting in lockstep for other structures does not use it up.
         active[i] = {"atoms": atoms, "target": target, "opt": opt, "v0": cell_size(atoms),
+                     "reference": energy_reference(atoms, backend, calculator),
                      "used": 0.0, "t0": time.perf_counter(), "steps": 0, "path": []}
     done = sum(r is not None for r in results)
     if progress and done:
@@ -397,6 +429,11 @@ def relax_many(
         if problem:
             finish(i, failed(atoms, problem))
             return
+        # A hole ends the relaxation at once; a high energy only at its end (a crowded start relaxes down).
+        problem = energy_problem(value["energy"], len(atoms), state["reference"], config, above=False)
+        if problem:
+            finish(i, failed(atoms, problem, energy=value["energy"]))
+            return
         _attach(atoms, value)
         if frames:
             state["path"].append((float(value["energy"]), atoms.cell.array.copy(), atoms.positions.copy()))
@@ -404,7 +441,8 @@ def relax_many(
         gradient = target.get_forces().ravel() if hasattr(target, "get_forces") else None
         fmax = np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1).max()) if gradient is not None and len(gradient) else 0.0
         if fmax < config.fmax or state["steps"] >= config.steps:
-            problem = bond_problem(atoms, config.min_bond_ratio)
+            problem = bond_problem(atoms, config.min_bond_ratio) or energy_problem(
+                value["energy"], len(atoms), state["reference"], config)
             if problem:  # e.g. a potential's runaway collapse, far below every real structure
                 finish(i, failed(atoms, problem, energy=value["energy"], converged=fmax < config.fmax))
                 return
