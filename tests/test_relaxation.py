@@ -313,9 +313,9 @@ def silicon():
 
 @pytest.mark.parametrize("name", ["chgnet", "sevennet"])
 def test_an_ml_potentials_energy_hole_fails_the_call(monkeypatch, name):
-    from sccop.backends.element_energies import reference_energy_per_atom
+    from sccop.backends.element_energies import element_reference_per_atom
 
-    ref = reference_energy_per_atom([14])
+    ref = element_reference_per_atom([14])
     assert -8 < ref < -4  # CHGNet's AtomRef of Si
     backend = BackendConfig(name=name, batch_size=1)
     config = RelaxConfig(relax_cell=False)
@@ -351,3 +351,31 @@ def test_the_energy_guard_leaves_other_backends_alone(monkeypatch, name):
     # A calculator given in place of the ML potential is not guarded either.
     monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([-3000.0]))
     assert relax(silicon(), BackendConfig(name="chgnet"), RelaxConfig(relax_cell=False), calculator=SpringCalculator(d0=2.4)).ok
+
+
+def test_the_energy_guard_applies_only_on_the_pbe_scale(monkeypatch):
+    from sccop.backends.element_energies import on_table_scale
+
+    pbe = [BackendConfig(name="chgnet"), BackendConfig(name="sevennet"), BackendConfig(name="sevennet", model="7net-l3i5"),
+           BackendConfig(name="sevennet", model="7net-mf-0", modal="PBE")]
+    other = [BackendConfig(name="sevennet", model="7net-mf-0", modal="R2SCAN"), BackendConfig(name="sevennet", model="my.pth"),
+             BackendConfig(name="gpaw"), BackendConfig(name="emt")]
+    assert all(on_table_scale(b) for b in pbe) and not any(on_table_scale(b) for b in other)
+    # 7net-mf-0's R2SCAN energies lie several eV/atom below the PBE table: not a hole.
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([-12.0]))
+    r2scan = BackendConfig(name="sevennet", model="7net-mf-0", modal="R2SCAN", batch_size=1)
+    assert relax(silicon(), r2scan, RelaxConfig(relax_cell=False)).ok
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator([-12.0]))
+    assert not relax(silicon(), BackendConfig(name="chgnet", batch_size=1), RelaxConfig(relax_cell=False)).ok
+
+
+def test_relaxation_frames_leave_out_energies_above_the_ceiling(monkeypatch):
+    from sccop.backends.element_energies import element_reference_per_atom
+
+    ref = element_reference_per_atom([14])
+    energies = [ref + 80.0, ref + 60.0, ref + 40.0, ref + 5.0, ref + 1.0, ref]
+    monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator(energies))
+    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), RelaxConfig(relax_cell=False), frames=10)
+    assert result.ok and result.steps == 5
+    kept = [f["energy"] / 2 - ref for f in result.info["frames"]]
+    assert kept == pytest.approx([5.0, 1.0, 0.0])  # +40 and +60 lie above 30; the start is never a frame

@@ -111,14 +111,14 @@ def bond_problem(atoms: Atoms, ratio: float) -> str | None:
 
 def energy_reference(atoms: Atoms, backend: BackendConfig, calculator=None) -> float | None:
     """The reference the energy guard measures against (eV/atom): the mean element energy of `atoms` for an
-    ML potential of sccop's own (CHGNet, SevenNet); None (no guard) for DFT, EMT, LJ or a given calculator,
-    whose energies are not on that scale."""
-    from sccop.backends import parse_backend
-    from sccop.backends.element_energies import reference_energy_per_atom
+    ML potential on Materials Project's PBE scale (CHGNet; SevenNet's 7net-0, 7net-l3i5, 7net-mf-0 at PBE);
+    None (no guard) for other fidelities, DFT, EMT, LJ or a given calculator, whose energies are on other
+    scales."""
+    from sccop.backends.element_energies import element_reference_per_atom, on_table_scale
 
-    if calculator is not None or not parse_backend(backend.name).is_ml:
+    if calculator is not None or not on_table_scale(backend):
         return None
-    return reference_energy_per_atom(atoms.numbers)
+    return element_reference_per_atom(atoms.numbers)
 
 
 def energy_problem(energy: float, n_atoms: int, reference: float | None, config: RelaxConfig,
@@ -293,10 +293,13 @@ def single_points(
             if isinstance(value, BaseException):
                 results[i] = failed(atoms, str(value) if isinstance(value, TimeoutError) else describe_error(value), seconds=per)
                 continue
-            problem = values_problem(value) or energy_problem(
-                value["energy"], len(atoms), energy_reference(atoms, backend, calculator), config)
+            problem = values_problem(value)
             if problem:
-                results[i] = failed(atoms, problem, energy=value.get("energy"), seconds=per)
+                results[i] = failed(atoms, problem, seconds=per)
+                continue
+            problem = energy_problem(value["energy"], len(atoms), energy_reference(atoms, backend, calculator), config)
+            if problem:
+                results[i] = failed(atoms, problem, energy=value["energy"], seconds=per)
                 continue
             _attach(atoms, value)
             results[i] = EnergyResult(
@@ -452,8 +455,10 @@ def relax_many(
                 from ase.units import GPa
 
                 result.info["enthalpy"] = value["energy"] + config.pressure * GPa * atoms.get_volume()
-            if frames:
-                result.info["frames"] = path_frames(state["path"], frames)
+            if frames:  # frames become training labels: none above the guard's ceiling (a crowded start on its way down)
+                path = [p for k, p in enumerate(state["path"])
+                        if k == 0 or not energy_problem(p[0], len(atoms), state["reference"], config)]
+                result.info["frames"] = path_frames(path, frames)
             finish(i, result)
             return
         if state["used"] > backend.timeout_s:

@@ -1,6 +1,10 @@
 """Reference energies of the elements on the Materials Project (PBE) scale, for the energy guard.
 
-`reference_energy_per_atom(numbers)` is the mean of the atoms' element energies: CHGNet 0.3.0's AtomRef,
+`on_table_scale(config)` tells whether a backend's energies are on that scale: CHGNet, and SevenNet's
+7net-0, 7net-l3i5 and 7net-mf-0 at its PBE fidelity (all trained on PBE/PBE+U energies of MPtrj); not
+7net-mf-0's R2SCAN fidelity (several eV/atom lower), a checkpoint of one's own, DFT totals or EMT.
+
+`element_reference_per_atom(numbers)` is the mean of the atoms' element energies: CHGNet 0.3.0's AtomRef,
 the linear composition model CHGNet fitted to MPtrj (element_energies.json, written by
 scripts/element_energies.py). Every CHGNet energy in sccop's dev and medium benches but one lies within -1.3 and
 +14 eV/atom of it; SevenNet's unphysical answers (docs/benchmarks.md) lie thousands of eV below.
@@ -15,6 +19,19 @@ from pathlib import Path
 import numpy as np
 
 TABLE_FILE = Path(__file__).with_name("element_energies.json")
+# SevenNet models whose energies are on Materials Project's PBE scale (at modal PBE where they have several).
+PBE_SEVENNET_MODELS = ("7net-0", "7net-l3i5", "7net-mf-0")
+
+
+def on_table_scale(config) -> bool:
+    """Whether the backend of `config` (a BackendConfig) gives energies on this table's (PBE) scale."""
+    name = str(config.name).lower()
+    if name == "chgnet":
+        return True
+    if name == "sevennet":
+        model = config.model or PBE_SEVENNET_MODELS[0]
+        return model in PBE_SEVENNET_MODELS and (config.modal is None or str(config.modal).upper() == "PBE")
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +46,7 @@ def element_energies() -> np.ndarray:
     return values
 
 
-def reference_energy_per_atom(numbers) -> float | None:
+def element_reference_per_atom(numbers) -> float | None:
     """The mean element energy of these atoms (eV/atom); None when an element has no reference."""
     numbers = np.asarray(numbers, dtype=int)
     if not len(numbers) or numbers.min() < 1 or numbers.max() >= 119:
