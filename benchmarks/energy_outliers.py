@@ -1,0 +1,64 @@
+"""Energies of bench folders measured from the element reference, the energy guard's yardstick.
+
+    python benchmarks/energy_outliers.py DIR [DIR ...]
+
+For every run database under the folders (DIR/rows/*/sccop/sccop.db of a `sccop bench`, or any
+sccop.db below DIR), per folder and backend: how many successful calls carry an energy, the range of energy per
+atom minus the mean of the atoms' element energies (sccop.backends.element_energies, CHGNet's AtomRef),
+how many lie outside the default guard window (3 below, 30 above), the calls the guard failed (reason
+"unphysical energy") and, per row, the lowest and highest successful energies' shifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+
+import numpy as np
+
+from sccop.backends.element_energies import element_reference_per_atom
+from sccop.config import RelaxConfig
+
+
+def scan(folders: list[str]):
+    shifts = collections.defaultdict(list)  # (folder, backend) -> [(shift, db, formula, stage)]
+    guarded = collections.Counter()
+    for folder in folders:
+        for db in sorted(glob.glob(f"{folder}/**/sccop.db", recursive=True)):
+            from ase.db import connect
+
+            for row in connect(db).select():
+                backend = (folder, str(row.get("backend")))
+                if str(row.get("reason") or "").startswith("unphysical energy"):
+                    guarded[backend] += 1
+                energy = row.get("energy_per_atom")
+                reference = element_reference_per_atom(row.numbers)
+                if energy is None or reference is None or row.get("status") != "ok":
+                    continue
+                shifts[backend].append((energy - reference, db, row.formula, row.get("stage")))
+    return shifts, guarded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folders", nargs="+")
+    args = parser.parse_args()
+    below, above = RelaxConfig().max_energy_below_reference, RelaxConfig().max_energy_above_reference
+    shifts, guarded = scan(args.folders)
+    print(f"| folder | backend | energies | lowest | highest | below -{below:g} | above +{above:g} | failed by the guard |")
+    print("|---|---|---|---|---|---|---|---|")
+    for backend, rows in shifts.items():
+        x = np.array([r[0] for r in rows])
+        print(f"| {backend[0]} | {backend[1]} | {len(x)} | {x.min():.4g} | {x.max():.4g} | {(x < -below).sum()} | {(x > above).sum()} "
+              f"| {guarded[backend]} |")
+    for backend, rows in shifts.items():
+        outside = sorted(r for r in rows if r[0] < -below or r[0] > above)
+        if outside:
+            print(f"\n{' '.join(backend)}: {len(outside)} outside the window")
+            for shift, db, formula, stage in outside[:20]:
+                print(f"  {shift:+.4g} eV/atom  {formula}  {stage}  {db}")
+
+
+if __name__ == "__main__":
+    main()
