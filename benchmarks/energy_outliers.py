@@ -6,7 +6,7 @@ For every run database under the folders (DIR/rows/*/sccop/sccop.db of a `sccop 
 sccop.db below DIR), per folder and backend: how many successful calls carry an energy, the range of energy per
 atom minus the mean of the atoms' element energies (sccop.backends.element_energies, CHGNet's AtomRef),
 how many lie outside the default guard window (3 below, 30 above), the calls the guard failed (reason
-"unphysical energy") and, per row, the lowest and highest successful energies' shifts.
+"unphysical energy"), below and above, and the energies outside the window (at most 20 per folder).
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from sccop.config import RelaxConfig
 
 def scan(folders: list[str]):
     shifts = collections.defaultdict(list)  # (folder, backend) -> [(shift, db, formula, stage)]
-    guarded = collections.Counter()
+    guarded = collections.defaultdict(collections.Counter)  # (folder, backend) -> {"below": n, "above": n}
     for folder in folders:
         for db in sorted(glob.glob(f"{folder}/**/sccop.db", recursive=True)):
             from ase.db import connect
 
             for row in connect(db).select():
                 backend = (folder, str(row.get("backend")))
-                if str(row.get("reason") or "").startswith("unphysical energy"):
-                    guarded[backend] += 1
+                reason = str(row.get("reason") or "")
+                if reason.startswith("unphysical energy"):
+                    guarded[backend]["below" if "below the element reference" in reason else "above"] += 1
                 energy = row.get("energy_per_atom")
                 reference = element_reference_per_atom(row.numbers)
                 if energy is None or reference is None or row.get("status") != "ok":
@@ -46,12 +47,12 @@ def main() -> None:
     args = parser.parse_args()
     below, above = RelaxConfig().max_energy_below_reference, RelaxConfig().max_energy_above_reference
     shifts, guarded = scan(args.folders)
-    print(f"| folder | backend | energies | lowest | highest | below -{below:g} | above +{above:g} | failed by the guard |")
+    print(f"| folder | backend | energies | lowest | highest | below -{below:g} | above +{above:g} | failed by the guard, below / above |")
     print("|---|---|---|---|---|---|---|---|")
     for backend, rows in shifts.items():
         x = np.array([r[0] for r in rows])
         print(f"| {backend[0]} | {backend[1]} | {len(x)} | {x.min():.4g} | {x.max():.4g} | {(x < -below).sum()} | {(x > above).sum()} "
-              f"| {guarded[backend]} |")
+              f"| {guarded[backend]['below']} / {guarded[backend]['above']} |")
     for backend, rows in shifts.items():
         outside = sorted(r for r in rows if r[0] < -below or r[0] > above)
         if outside:
