@@ -292,7 +292,8 @@ class RelaxConfig(Section):
     )
     max_energy_below_reference: float = setting(
         3.0,
-        "ML potentials only (CHGNet, SevenNet): fail a call whose energy per atom lies more than this many "
+        "ML potentials on the PBE scale only (CHGNet; SevenNet 7net-0, 7net-l3i5, 7net-mf-0 at PBE): fail a "
+        "call whose energy per atom lies more than this many "
         "eV below the mean of its atoms' element energies (CHGNet's AtomRef, sccop.backends.element_energies), "
         "checked at every step of a relaxation. A potential's energy hole (SevenNet answers of -1,000 eV/atom "
         "and below were seen) would otherwise be ranked first and swamp training; real crystals stay within "
@@ -301,7 +302,7 @@ class RelaxConfig(Section):
     )
     max_energy_above_reference: float = setting(
         30.0,
-        "ML potentials only: fail a single point or a finished relaxation whose energy per atom lies more than "
+        "The same potentials: fail a single point or a finished relaxation whose energy per atom lies more than "
         "this many eV above the mean of its atoms' element energies (unphysical answers that would swamp "
         "training; CHGNet's labels stay within about 14 eV/atom above it). 0: off.",
         allowed=number(0.0, 10**6),

@@ -6,8 +6,8 @@
 
 `element_reference_per_atom(numbers)` is the mean of the atoms' element energies: CHGNet 0.3.0's AtomRef,
 the linear composition model CHGNet fitted to MPtrj (element_energies.json, written by
-scripts/element_energies.py). Every CHGNet energy in sccop's dev and medium benches but one lies within -1.3 and
-+14 eV/atom of it; SevenNet's unphysical answers (docs/benchmarks.md) lie thousands of eV below.
+scripts/element_energies.py). Every successful CHGNet energy in sccop's bench folders but one lies within
+-1.3 and +14 eV/atom of it; SevenNet's holes (docs/benchmarks.md) lay 4.6 to 10^5 eV/atom below it.
 """
 
 from __future__ import annotations
