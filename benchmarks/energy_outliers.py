@@ -16,6 +16,7 @@ import collections
 import glob
 
 import numpy as np
+from ase.db import connect
 
 from sccop.backends.element_energies import element_reference_per_atom
 from sccop.config import RelaxConfig
@@ -26,18 +27,17 @@ def scan(folders: list[str]):
     guarded = collections.defaultdict(collections.Counter)  # (folder, backend) -> {"below": n, "above": n}
     for folder in folders:
         for db in sorted(glob.glob(f"{folder}/**/sccop.db", recursive=True)):
-            from ase.db import connect
-
             for row in connect(db).select():
-                backend = (folder, str(row.get("backend")))
+                key = (folder, str(row.get("backend")))
                 reason = str(row.get("reason") or "")
                 if reason.startswith("unphysical energy"):
-                    guarded[backend]["below" if "below the element reference" in reason else "above"] += 1
+                    guarded[key]["below" if "below the element reference" in reason else "above"] += 1
                 energy = row.get("energy_per_atom")
-                reference = element_reference_per_atom(row.numbers)
-                if energy is None or reference is None or row.get("status") != "ok":
+                if energy is None or row.get("status") != "ok":
                     continue
-                shifts[backend].append((energy - reference, db, row.formula, row.get("stage")))
+                reference = element_reference_per_atom(row.numbers)
+                if reference is not None:
+                    shifts[key].append((energy - reference, db, row.formula, row.get("stage")))
     return shifts, guarded
 
 

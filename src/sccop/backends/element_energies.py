@@ -25,11 +25,14 @@ PBE_SEVENNET_MODELS = ("7net-0", "7net-l3i5", "7net-mf-0")
 
 def on_table_scale(config) -> bool:
     """Whether the backend of `config` (a BackendConfig) gives energies on this table's (PBE) scale."""
-    name = str(config.name).lower()
-    if name == "chgnet":
+    from sccop.backends import Backend, parse_backend
+    from sccop.backends.ml import SEVENNET_DEFAULT
+
+    backend = parse_backend(config.name)
+    if backend is Backend.CHGNET:
         return True
-    if name == "sevennet":
-        model = config.model or PBE_SEVENNET_MODELS[0]
+    if backend is Backend.SEVENNET:
+        model = config.model or SEVENNET_DEFAULT
         return model in PBE_SEVENNET_MODELS and (config.modal is None or str(config.modal).upper() == "PBE")
     return False
 
