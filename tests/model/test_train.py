@@ -101,3 +101,6 @@ def test_cached_batches_are_the_tensors_built_from_scratch(data):
         for key, value in fresh.items():
             if key != "n_graphs":
                 assert cached[key].dtype == value.dtype and torch.equal(cached[key], value), key
+    lean, full = batch_graphs(graphs[:3], distances=False), batch_graphs(graphs[:3])
+    assert "distances" not in lean and lean.keys() == full.keys() - {"distances"}
+    assert all(np.array_equal(lean[key], full[key]) for key in lean)

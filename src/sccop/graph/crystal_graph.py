@@ -177,15 +177,18 @@ def gaussian_expansion(distances: np.ndarray, config: GraphConfig | None = None)
     return np.exp(-((distances[:, None] - centres[None, :]) ** 2) / config.gaussian_width**2)
 
 
-def batch_graphs(graphs: list[CrystalGraph]) -> dict[str, np.ndarray]:
-    """Concatenate graphs with node offsets; `graph` gives each node's graph index."""
+def batch_graphs(graphs: list[CrystalGraph], distances: bool = True) -> dict[str, np.ndarray]:
+    """Concatenate graphs with node offsets; `graph` gives each node's graph index. `distances`: False
+    leaves the edge lengths out (for a caller that has the edge features already)."""
     offsets = np.concatenate([[0], np.cumsum([g.n_nodes for g in graphs])[:-1]])
-    return {
+    batched = {
         "numbers": np.concatenate([g.numbers for g in graphs]),
         "weights": np.concatenate([g.weights for g in graphs]),
         "graph": np.concatenate([np.full(g.n_nodes, k) for k, g in enumerate(graphs)]),
         "src": np.concatenate([g.src + o for g, o in zip(graphs, offsets)]),
         "dst": np.concatenate([g.dst + o for g, o in zip(graphs, offsets)]),
-        "distances": np.concatenate([g.distances for g in graphs]),
         "n_graphs": np.array(len(graphs)),
     }
+    if distances:
+        batched["distances"] = np.concatenate([g.distances for g in graphs])
+    return batched

@@ -96,5 +96,5 @@ class GraphTensors:
         self.dtype = dtype
 
     def batch(self, indices) -> dict[str, torch.Tensor]:
-        return to_tensors(batch_graphs([self.graphs[i] for i in indices]), dtype=self.dtype,
+        return to_tensors(batch_graphs([self.graphs[i] for i in indices], distances=False), dtype=self.dtype,
                           edges=torch.cat([self.edges[i] for i in indices]))
