@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sccop.backends import Backend, parse_backend
+from sccop.backends.ml import SEVENNET_DEFAULT
+
 TABLE_FILE = Path(__file__).with_name("element_energies.json")
 # SevenNet models whose energies are on Materials Project's PBE scale (at modal PBE where they have several).
 PBE_SEVENNET_MODELS = ("7net-0", "7net-l3i5", "7net-mf-0")
@@ -25,9 +28,6 @@ PBE_SEVENNET_MODELS = ("7net-0", "7net-l3i5", "7net-mf-0")
 
 def on_table_scale(config) -> bool:
     """Whether the backend of `config` (a BackendConfig) gives energies on this table's (PBE) scale."""
-    from sccop.backends import Backend, parse_backend
-    from sccop.backends.ml import SEVENNET_DEFAULT
-
     backend = parse_backend(config.name)
     if backend is Backend.CHGNET:
         return True
