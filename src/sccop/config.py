@@ -480,6 +480,16 @@ class SearchConfig(Section):
         "each learning iteration but a round's last, within the label budget (0: relax only at the round's end).",
         allowed=integer(0, 10**4),
     )
+    screen: int = setting(
+        1,
+        "Screening before relaxing: for each relaxation a round (relax_top, relax_each) this many of the lowest "
+        "unique labels are relaxed for screen_steps steps first, and the lowest of them after those steps are "
+        "relaxed in full, from where the screen stopped (1: no screening; only with label_with = single_point).",
+        allowed=integer(1, 100),
+    )
+    screen_steps: int = setting(
+        5, "Optimizer steps of a screening relaxation (see screen).", allowed=integer(1, 10**4),
+    )
     label_with: str = setting(
         "single_point",
         "How the backend labels the structures the network learns from: single_point (the sampled structure's "
@@ -523,6 +533,9 @@ class SearchConfig(Section):
         if self.learn_frames and self.label_with != "single_point":
             raise SccopInputError(f"[search] learn_frames = {self.learn_frames} needs label_with = 'single_point': "
                                   f"with {self.label_with} labels the network learns relaxed energies, not a path's")
+        if self.screen > 1 and self.label_with != "single_point":
+            raise SccopInputError(f"[search] screen = {self.screen} needs label_with = 'single_point': "
+                                  f"with {self.label_with} labels every label is relaxed in full already")
 
 
 @dataclass(frozen=True)

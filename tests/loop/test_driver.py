@@ -8,6 +8,7 @@ import pytest
 from ase.db import connect
 
 import sccop.calls.ledger as ledger_module
+from sccop.calls.fingerprint import fingerprint
 from sccop.calls.rundir import check_settings, write_settings
 from sccop.config import RunConfig, SearchConfig
 from sccop.errors import SccopInputError
@@ -188,6 +189,46 @@ def test_relax_each_leaves_the_last_calls_of_a_budget_to_the_round_end(tmp_path,
     # Labels 1-10, two relaxations (11-12), labels up to the label budget (15), relax_top (2) at 16-17.
     relaxed = sorted(r.calls for r in db.select(stage="relax"))
     assert relaxed == [11, 12, 16, 17]
+
+
+def test_screening_relaxes_the_lowest_screens_in_full_from_where_they_stopped(tmp_path, small_config):
+    out = tmp_path / "run"
+    config = small_config(rounds=1, iterations=1, screen=3, screen_steps=2)
+    result = Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    screens = sorted(db.select(stage="screen"), key=lambda r: r.calls)
+    relaxes = sorted(db.select(stage="relax"), key=lambda r: r.calls)
+    # relax_top (2) x screen (3) labels are screened for at most 2 steps, after the 14 labels; then the 2
+    # lowest of them are relaxed in full, each from its screen's structure.
+    assert [r.calls for r in screens] == [15, 16, 17, 18, 19, 20] and [r.calls for r in relaxes] == [21, 22]
+    assert all(r.uid == f"screen:{r.parent}" and r.steps <= 2 for r in screens)
+    ok = sorted((r for r in screens if r.status == "ok"), key=lambda r: (r.energy_per_atom, r.calls))
+    assert [r.parent for r in relaxes] == [r.parent for r in ok[:2]]
+    labels = {r.uid: r.energy_per_atom for r in db.select(stage="label")}
+    assert len({r.parent for r in screens}) == 6 and min(labels, key=labels.get) in {r.parent for r in screens}
+    for r in relaxes:  # each relaxation started from the structure its screen stopped at
+        screen = next(db.select(uid=f"screen:{r.parent}"))
+        assert r.screened == screen.uid and r.fingerprint == fingerprint(screen.toatoms())
+        assert r.fingerprint != fingerprint(next(db.select(uid=r.parent.removeprefix("label:"))).toatoms())
+    assert result.best_energy == pytest.approx(min(r.energy_per_atom for r in relaxes if r.status == "ok"))
+    again = Search(config, out, progress=False).run()  # resumes without a new call
+    assert again.calls == result.calls == 22 == connect(out / "sccop.db").count("backend_call=1")
+    assert again.best_energy == pytest.approx(result.best_energy)
+
+
+def test_screening_keeps_its_calls_within_the_budget(tmp_path, small_config):
+    out = tmp_path / "run"
+    # Reserve relax_top x (screen + 1) = 8 of 18: labels stop at 10, then 6 screens and 2 relaxations.
+    result = Search(small_config(rounds=2, iterations=1, screen=3, budget_calls=18), out, progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 18
+    assert sorted(r.calls for r in db.select(stage="label")) == list(range(1, 11))
+    assert db.count(stage="screen") == 6 and sorted(r.calls for r in db.select(stage="relax")) == [17, 18]
+
+
+def test_screening_needs_single_point_labels():
+    with pytest.raises(SccopInputError, match="screen = 3 needs label_with"):
+        SearchConfig(screen=3, label_with="relaxation")
 
 
 def test_relaxation_labels_train_on_relaxed_energies_and_use_the_whole_budget(tmp_path, small_config):

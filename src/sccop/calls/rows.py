@@ -60,6 +60,11 @@ def relax_uid(label: str) -> str:
     return f"relax:{label}"
 
 
+def screen_uid(label: str) -> str:
+    """A screening relaxation of a label (a few steps; its structure starts the label's full relaxation)."""
+    return f"screen:{label}"
+
+
 def refine_uid(source: str, tolerance: float) -> str:
     return f"refine:{source}@{tolerance:g}"
 
@@ -142,6 +147,6 @@ def structure_row(uid: str, structure, **values) -> tuple:
     })
 
 
-__all__ = ["SINGLE_POINT", "RELAXATION", "sample_uid", "seed_uid", "user_seed_uid", "arrangement_uid", "anneal_uid", "label_uid", "relax_uid", "refine_uid",
+__all__ = ["SINGLE_POINT", "RELAXATION", "sample_uid", "seed_uid", "user_seed_uid", "arrangement_uid", "anneal_uid", "label_uid", "relax_uid", "screen_uid", "refine_uid",
            "rerank_uid", "rerank_prefix", "random_uid", "random_index", "ranking_energy", "evaluations", "row_spacegroup", "symmetric_data",
            "from_symmetric_data", "structure_row"]

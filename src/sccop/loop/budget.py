@@ -2,9 +2,10 @@
 answers; it never stops the run itself (the driver decides).
 
 `calls` are every counted backend call of the store (a resumed run's included), so a budget means the
-same total however often the run was resumed. Of a call budget, `relax_top` calls (at most half) are
-kept for relaxing the best labels once the single points stop; relaxations already made by an earlier,
-smaller budget that this walk has not reached (`unreached`) count against that reserve.
+same total however often the run was resumed. Of a call budget, `relax_top` calls (with `screen`, the
+screens before them too; at most half) are kept for relaxing the best labels once the single points
+stop; relaxations already made by an earlier, smaller budget that this walk has not reached
+(`unreached`) count against that reserve.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ class Budget:
         budget = self.config.budget_calls
         if budget is None or self.relaxation_labels:
             return budget
-        return budget - max(0, min(self.config.relax_top, budget // 2) - len(self.unreached))
+        return budget - max(0, min(self.reserve, budget // 2) - len(self.unreached))
+
+    @property
+    def reserve(self) -> int:
+        """Calls kept for the last relaxations: `relax_top`, and with screening the screens before them."""
+        top = self.config.relax_top
+        return top * (self.config.screen + 1) if self.config.screen > 1 else top
 
     def room(self, single_points: bool) -> int | None:
         """New calls a stage may make now (None: no limit): single points up to the label limit,

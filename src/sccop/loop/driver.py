@@ -32,14 +32,15 @@ from pathlib import Path
 from sccop.answer.refine import write_answer
 from sccop.calls.execution import check_queue
 from sccop.calls.ledger import CallSpec, Ledger
-from sccop.calls.rows import RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid, user_seed_uid
+from sccop.calls.rows import (RELAXATION, SINGLE_POINT, from_symmetric_data, ranking_energy, relax_uid, screen_uid,
+                              user_seed_uid)
 from sccop.calls.rundir import Clock, program_version, run_folder
 from sccop.calls.store import Store
 from sccop.config import RunConfig
 from sccop.errors import SccopInputError
 from sccop.loop.budget import Budget
 from sccop.loop.cursor import Cursor
-from sccop.loop.labels import initial_picks, label_calls, path_labels, relax_calls, relax_picks
+from sccop.loop.labels import initial_picks, label_calls, path_labels, relax_calls, relax_picks, screen_calls, screened
 from sccop.loop.learning import learn, save_landscape
 from sccop.loop.pool import pool_rows, sample_pool, seeded_samples
 from sccop.loop.randomness import stage_rng
@@ -177,16 +178,22 @@ class Walk:
     def rng(self, round_: int, stage: str, iteration: int = 0):
         return stage_rng(self.config.seed, round_, stage, iteration)
 
-    def spec(self, kind: str, frames: int = 0) -> CallSpec:
+    def spec(self, kind: str, frames: int = 0, screen: bool = False) -> CallSpec:
+        """How calls are made: single points (stage label), relaxations (stage relax) or, with `screen`,
+        screening relaxations of `search.screen_steps` steps (stage screen)."""
+        if screen:
+            return CallSpec("screen", RELAXATION, self.config.backend,
+                            replace(self.config.relax, steps=self.config.search.screen_steps), calculator=self.calculator)
         stage = "label" if kind == SINGLE_POINT else "relax"
         return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator, frames=frames)
 
-    def calls(self, kind: str, items, desc: str, timed: bool = True, frames: int = 0):
+    def calls(self, kind: str, items, desc: str, timed: bool = True, frames: int = 0, screen: bool = False):
         """The ledger's outcome for `items` within the budget (and, when `timed`, the time budget); the
-        walk has now reached every stored item. `frames`: path structures kept per relaxation."""
+        walk has now reached every stored item. `frames`: path structures kept per relaxation; `screen`:
+        the items are screening relaxations."""
         limit = self.budget.room(single_points=kind == SINGLE_POINT)
         stop = self.budget.time_up if timed else None
-        outcome = self.ledger.run(self.spec(kind, frames), items, limit=limit, stop=stop,
+        outcome = self.ledger.run(self.spec(kind, frames, screen), items, limit=limit, stop=stop,
                                   desc=f"{desc} ({self.config.backend.name})")
         self.budget.reached(outcome.energies)
         return outcome
@@ -289,7 +296,7 @@ class Walk:
             picks = record["picks"]
             energies = {relax_uid(u): self.ledger.stored_energy(relax_uid(u)) for u in picks}
             self.budget.reached(energies)
-            self.add_relaxed_labels(energies, picks)
+            self.add_relaxed_labels(energies, record.get("screened", picks))
             return None
         if count is not None:
             limit = self.budget.label_limit()
@@ -297,13 +304,28 @@ class Walk:
                 count = min(count, limit - self.budget.calls)
         else:
             count = self.config.search.relax_top
-        picks = relax_picks(self.state, count)
-        outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_), f"round {round_}: relaxing",
+        picks = relax_picks(self.state, count * self.config.search.screen)
+        starts, screened_picks = None, picks
+        room = self.budget.room(single_points=False)
+        if room is not None:  # the screens leave the calls for the relaxations that follow them
+            picks = picks[:max(count, room - count)]
+        if len(picks) > count > 0:
+            outcome = self.calls(RELAXATION, screen_calls(self.state, picks, round_), f"round {round_}: screening",
+                                 timed=key is not None, screen=True)
+            if outcome.stopped:
+                return "time"
+            screened_picks = [u for u in picks if screen_uid(u) in outcome.energies]
+            chosen = screened(picks, outcome.energies, count)
+            starts = {u: self.store.get(screen_uid(u)).toatoms() for u in chosen}
+            log.info("round %d: screened %d labels for %d steps, relaxing the lowest %d", round_, len(screened_picks),
+                     self.config.search.screen_steps, len(chosen))
+            picks = chosen
+        outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_, starts), f"round {round_}: relaxing",
                              timed=key is not None, frames=self.config.search.learn_frames)
         done = outcome.complete and not outcome.stopped
-        self.add_relaxed_labels(outcome.energies, picks if done else None)
+        self.add_relaxed_labels(outcome.energies, sorted(set(picks) | set(screened_picks)) if done else None)
         if done and key is not None:
-            self.cursor.finished(key, {"picks": picks})
+            self.cursor.finished(key, {"picks": picks, "screened": sorted(set(picks) | set(screened_picks))})
         return budget_stop(outcome, "budget")
 
     def train_phase(self, round_: int, iteration: int) -> None:

@@ -3,6 +3,8 @@
 Labels are single points (uid label:U) or, with `label_with = "relaxation"`, relaxations (uid
 relax:label:U, labelled with the relaxed energy). The lowest labels not relaxed yet are relaxed at
 each round's end (`relax_top`), and with `relax_each` during the round, one per StructureMatcher group.
+With `screen` > 1, `screen` times as many are relaxed for `screen_steps` steps first (uid screen:U) and
+the lowest of those are relaxed in full from where their screen stopped.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sccop.calls.ledger import CallItem
-from sccop.calls.rows import label_uid, relax_uid
+from sccop.calls.rows import label_uid, relax_uid, screen_uid
 from sccop.config import RunConfig
 from sccop.loop.state import SearchState
 from sccop.symmetry.analysis import matcher, to_structure
@@ -60,10 +62,26 @@ def relax_picks(state: SearchState, count: int) -> list[str]:
     return chosen
 
 
-def relax_calls(state: SearchState, picks: list[str], round_: int) -> list[CallItem]:
-    """The relaxations of the picked labels' structures."""
-    return [CallItem(relax_uid(u), state.structures[state.label_source[u]].to_atoms(), {"round": round_, "parent": u})
+def relax_calls(state: SearchState, picks: list[str], round_: int, starts: dict | None = None) -> list[CallItem]:
+    """The relaxations of the picked labels' structures (`starts`: label uid -> the structure a screen
+    left it at, where the relaxation starts instead)."""
+    starts = starts or {}
+    return [CallItem(relax_uid(u), starts[u] if u in starts else state.structures[state.label_source[u]].to_atoms(),
+                     {"round": round_, "parent": u, **({"screened": screen_uid(u)} if u in starts else {})})
             for u in picks]
+
+
+def screen_calls(state: SearchState, picks: list[str], round_: int) -> list[CallItem]:
+    """The screening relaxations (a few steps) of the picked labels' structures."""
+    return [CallItem(screen_uid(u), state.structures[state.label_source[u]].to_atoms(), {"round": round_, "parent": u})
+            for u in picks]
+
+
+def screened(picks: list[str], energies: dict[str, float | None], count: int) -> list[str]:
+    """The `count` picks lowest after their screens (uid screen:U -> energy per atom, None when failed),
+    lowest first; a failed screen is never picked."""
+    ok = [u for u in picks if energies.get(screen_uid(u)) is not None]
+    return sorted(ok, key=lambda u: (energies[screen_uid(u)], picks.index(u)))[:count]
 
 
 def path_labels(uid: str, row, config: RunConfig) -> dict:
@@ -83,4 +101,4 @@ def path_labels(uid: str, row, config: RunConfig) -> dict:
     return out
 
 
-__all__ = ["initial_picks", "label_calls", "relax_picks", "relax_calls", "path_labels"]
+__all__ = ["initial_picks", "label_calls", "relax_picks", "relax_calls", "screen_calls", "screened", "path_labels"]
