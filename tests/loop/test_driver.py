@@ -226,6 +226,22 @@ def test_screening_keeps_its_calls_within_the_budget(tmp_path, small_config):
     assert db.count(stage="screen") == 6 and sorted(r.calls for r in db.select(stage="relax")) == [17, 18]
 
 
+def test_screening_during_the_round_stays_within_the_label_limit(tmp_path, small_config):
+    out = tmp_path / "run"
+    # Label limit 24 - relax_top 2 x (screen 3 + 1) = 16: after the 10 labels, relax_each screens 4 (leaving
+    # 2 of the 6 calls to the limit for the relaxations) and relaxes 2 (calls 11-16); the iteration's labels
+    # find the limit reached, and the budget stop screens the 4 unique labels left and relaxes 2.
+    result = Search(small_config(rounds=1, iterations=2, relax_each=2, screen=3, budget_calls=24), out,
+                    progress=False).run()
+    db = connect(out / "sccop.db")
+    assert result.stopped == "budget" and result.calls == 22
+    calls = {stage: sorted(r.calls for r in db.select(stage=stage)) for stage in ("label", "screen", "relax")}
+    assert calls["label"] == list(range(1, 11))
+    assert calls["screen"] == [11, 12, 13, 14, 17, 18, 19, 20] and calls["relax"] == [15, 16, 21, 22]
+    first = {r.parent for r in db.select(stage="screen") if r.calls <= 16}
+    assert not first & {r.parent for r in db.select(stage="screen") if r.calls > 16}  # none screened twice
+
+
 def test_screening_needs_single_point_labels():
     with pytest.raises(SccopInputError, match="screen = 3 needs label_with"):
         SearchConfig(screen=3, label_with="relaxation")

@@ -288,9 +288,10 @@ class Walk:
 
     def relax_phase(self, round_: int, key: str | None, count: int | None = None) -> str | None:
         """Relax the `count` lowest unique labels not relaxed yet (default `relax_top`, at the round's
-        end; a count is also held to the label limit). `key`: the phase's cursor key (None: a budget
-        stop's last relaxations, never restored and not held to the time budget). Returns the budget stop
-        that cut it short, or None."""
+        end; a count is also held to the label limit). With `search.screen` S > 1, S x count labels are
+        screened first and the count lowest after their screens relaxed from there, all within the same
+        limit. `key`: the phase's cursor key (None: a budget stop's last relaxations, never restored and
+        not held to the time budget). Returns the budget stop that cut it short, or None."""
         record = self.cursor.restore(key) if key is not None else None
         if record is not None:
             picks = record["picks"]
@@ -298,17 +299,17 @@ class Walk:
             self.budget.reached(energies)
             self.add_relaxed_labels(energies, record.get("screened", picks))
             return None
-        if count is not None:
+        if count is not None:  # relaxations during a round leave the calls kept for the round's end alone
             limit = self.budget.label_limit()
-            if limit is not None:  # relaxations during a round leave the calls kept for the round's end alone
+            if limit is not None:
                 count = min(count, limit - self.budget.calls)
         else:
-            count = self.config.search.relax_top
-        picks = relax_picks(self.state, count * self.config.search.screen)
-        starts, screened_picks = None, picks
-        room = self.budget.room(single_points=False)
-        if room is not None:  # the screens leave the calls for the relaxations that follow them
-            picks = picks[:max(count, room - count)]
+            count, limit = self.config.search.relax_top, self.config.search.budget_calls
+        wanted = count * self.config.search.screen
+        if limit is not None:  # screens leave the calls for the relaxations that follow them
+            wanted = min(wanted, max(count, limit - self.budget.calls - count))
+        picks = relax_picks(self.state, wanted)
+        starts, screened_picks = None, []
         if len(picks) > count > 0:
             outcome = self.calls(RELAXATION, screen_calls(self.state, picks, round_), f"round {round_}: screening",
                                  timed=key is not None, screen=True)
@@ -323,9 +324,11 @@ class Walk:
         outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_, starts), f"round {round_}: relaxing",
                              timed=key is not None, frames=self.config.search.learn_frames)
         done = outcome.complete and not outcome.stopped
-        self.add_relaxed_labels(outcome.energies, sorted(set(picks) | set(screened_picks)) if done else None)
+        # Screened labels not chosen are done with too: a later phase would only read their screens back.
+        handled = picks + [u for u in screened_picks if u not in picks]
+        self.add_relaxed_labels(outcome.energies, handled if done else None)
         if done and key is not None:
-            self.cursor.finished(key, {"picks": picks, "screened": sorted(set(picks) | set(screened_picks))})
+            self.cursor.finished(key, {"picks": picks, **({"screened": handled} if screened_picks else {})})
         return budget_stop(outcome, "budget")
 
     def train_phase(self, round_: int, iteration: int) -> None:
