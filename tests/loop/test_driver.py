@@ -216,30 +216,29 @@ def test_screening_relaxes_the_lowest_screens_in_full_from_where_they_stopped(tm
     assert again.best_energy == pytest.approx(result.best_energy)
 
 
-def test_screening_keeps_its_calls_within_the_budget(tmp_path, small_config):
-    out = tmp_path / "run"
-    # Reserve relax_top x (screen + 1) = 8 of 18: labels stop at 10, then 6 screens and 2 relaxations.
-    result = Search(small_config(rounds=2, iterations=1, screen=3, budget_calls=18), out, progress=False).run()
-    db = connect(out / "sccop.db")
-    assert result.stopped == "budget" and result.calls == 18
-    assert sorted(r.calls for r in db.select(stage="label")) == list(range(1, 11))
-    assert db.count(stage="screen") == 6 and sorted(r.calls for r in db.select(stage="relax")) == [17, 18]
+def stage_calls(db, *stages: str) -> dict[str, list[int]]:
+    """The calls of each stage's rows, in order."""
+    return {stage: sorted(r.calls for r in db.select(stage=stage)) for stage in stages}
 
 
-def test_screening_during_the_round_stays_within_the_label_limit(tmp_path, small_config):
+@pytest.mark.parametrize("settings, calls, expected", [
+    # Reserve relax_top 2 x (screen 3 + 1) = 8 of 18: labels stop at 10, then 6 screens and 2 relaxations.
+    ({"rounds": 2, "iterations": 1, "budget_calls": 18}, 18,
+     {"label": list(range(1, 11)), "screen": [11, 12, 13, 14, 15, 16], "relax": [17, 18]}),
+    # Label limit 24 - 8 = 16: after the 10 labels, relax_each 2 screens 4 (leaving 2 of the 6 calls to the
+    # limit for its relaxations) and relaxes 2; the iteration's labels find the limit reached, and the
+    # budget stop screens the 4 unique labels left and relaxes 2 (none screened twice).
+    ({"rounds": 1, "iterations": 2, "relax_each": 2, "budget_calls": 24}, 22,
+     {"label": list(range(1, 11)), "screen": [11, 12, 13, 14, 17, 18, 19, 20], "relax": [15, 16, 21, 22]}),
+])
+def test_screening_keeps_its_calls_within_the_budget(tmp_path, small_config, settings, calls, expected):
     out = tmp_path / "run"
-    # Label limit 24 - relax_top 2 x (screen 3 + 1) = 16: after the 10 labels, relax_each screens 4 (leaving
-    # 2 of the 6 calls to the limit for the relaxations) and relaxes 2 (calls 11-16); the iteration's labels
-    # find the limit reached, and the budget stop screens the 4 unique labels left and relaxes 2.
-    result = Search(small_config(rounds=1, iterations=2, relax_each=2, screen=3, budget_calls=24), out,
-                    progress=False).run()
+    result = Search(small_config(screen=3, **settings), out, progress=False).run()
     db = connect(out / "sccop.db")
-    assert result.stopped == "budget" and result.calls == 22
-    calls = {stage: sorted(r.calls for r in db.select(stage=stage)) for stage in ("label", "screen", "relax")}
-    assert calls["label"] == list(range(1, 11))
-    assert calls["screen"] == [11, 12, 13, 14, 17, 18, 19, 20] and calls["relax"] == [15, 16, 21, 22]
-    first = {r.parent for r in db.select(stage="screen") if r.calls <= 16}
-    assert not first & {r.parent for r in db.select(stage="screen") if r.calls > 16}  # none screened twice
+    assert result.stopped == "budget" and result.calls == calls
+    assert stage_calls(db, "label", "screen", "relax") == expected
+    parents = [r.parent for r in db.select(stage="screen")]
+    assert len(parents) == len(set(parents))
 
 
 def test_screening_needs_single_point_labels():
