@@ -178,22 +178,17 @@ class Walk:
     def rng(self, round_: int, stage: str, iteration: int = 0):
         return stage_rng(self.config.seed, round_, stage, iteration)
 
-    def spec(self, kind: str, frames: int = 0, screen: bool = False) -> CallSpec:
-        """How calls are made: single points (stage label), relaxations (stage relax) or, with `screen`,
-        screening relaxations of `search.screen_steps` steps (stage screen)."""
-        if screen:
-            return CallSpec("screen", RELAXATION, self.config.backend,
-                            replace(self.config.relax, steps=self.config.search.screen_steps), calculator=self.calculator)
+    def spec(self, kind: str, frames: int = 0) -> CallSpec:
         stage = "label" if kind == SINGLE_POINT else "relax"
         return CallSpec(stage, kind, self.config.backend, self.config.relax, calculator=self.calculator, frames=frames)
 
-    def calls(self, kind: str, items, desc: str, timed: bool = True, frames: int = 0, screen: bool = False):
+    def calls(self, kind: str, items, desc: str, timed: bool = True, frames: int = 0, spec: CallSpec | None = None):
         """The ledger's outcome for `items` within the budget (and, when `timed`, the time budget); the
-        walk has now reached every stored item. `frames`: path structures kept per relaxation; `screen`:
-        the items are screening relaxations."""
+        walk has now reached every stored item. `frames`: path structures kept per relaxation; `spec`:
+        how the calls are made, when not `self.spec(kind, frames)`."""
         limit = self.budget.room(single_points=kind == SINGLE_POINT)
         stop = self.budget.time_up if timed else None
-        outcome = self.ledger.run(self.spec(kind, frames, screen), items, limit=limit, stop=stop,
+        outcome = self.ledger.run(spec or self.spec(kind, frames), items, limit=limit, stop=stop,
                                   desc=f"{desc} ({self.config.backend.name})")
         self.budget.reached(outcome.energies)
         return outcome
@@ -311,16 +306,10 @@ class Walk:
         picks = relax_picks(self.state, wanted)
         starts, screened_picks = None, []
         if len(picks) > count > 0:
-            outcome = self.calls(RELAXATION, screen_calls(self.state, picks, round_), f"round {round_}: screening",
-                                 timed=key is not None, screen=True)
-            if outcome.stopped:
+            screening = self.screen_phase(round_, picks, count, timed=key is not None)
+            if screening is None:
                 return "time"
-            screened_picks = [u for u in picks if screen_uid(u) in outcome.energies]
-            chosen = screened(picks, outcome.energies, count)
-            starts = {u: self.store.get(screen_uid(u)).toatoms() for u in chosen}
-            log.info("round %d: screened %d labels for %d steps, relaxing the lowest %d", round_, len(screened_picks),
-                     self.config.search.screen_steps, len(chosen))
-            picks = chosen
+            picks, starts, screened_picks = screening
         outcome = self.calls(RELAXATION, relax_calls(self.state, picks, round_, starts), f"round {round_}: relaxing",
                              timed=key is not None, frames=self.config.search.learn_frames)
         done = outcome.complete and not outcome.stopped
@@ -330,6 +319,22 @@ class Walk:
         if done and key is not None:
             self.cursor.finished(key, {"picks": picks, **({"screened": handled} if screened_picks else {})})
         return budget_stop(outcome, "budget")
+
+    def screen_phase(self, round_: int, picks: list[str], count: int, timed: bool):
+        """Screen `picks` (relaxations of `search.screen_steps` steps, stage screen); returns the `count`
+        lowest after their screens, the structures their relaxations start from, and the picks screened,
+        or None when the clock stopped the screens."""
+        spec = CallSpec("screen", RELAXATION, self.config.backend,
+                        replace(self.config.relax, steps=self.config.search.screen_steps), calculator=self.calculator)
+        outcome = self.calls(RELAXATION, screen_calls(self.state, picks, round_), f"round {round_}: screening",
+                             timed=timed, spec=spec)
+        if outcome.stopped:
+            return None
+        done = [u for u in picks if screen_uid(u) in outcome.energies]
+        chosen = screened(picks, outcome.energies, count)
+        log.info("round %d: screened %d labels for %d steps, relaxing the lowest %d", round_, len(done),
+                 self.config.search.screen_steps, len(chosen))
+        return chosen, {u: self.store.get(screen_uid(u)).toatoms() for u in chosen}, done
 
     def train_phase(self, round_: int, iteration: int) -> None:
         path = self._model(round_, iteration)
