@@ -402,6 +402,13 @@ class LandscapeConfig(Section):
         0.0, "kappa in the lower confidence bound E - kappa * sigma for selection.",
         allowed=number(0.0, 100.0),
     )
+    family_cap: int = setting(
+        0,
+        "Most picks from one family (space group and Wyckoff assignment, elements included) in one selection: the "
+        "labels of a learning iteration, and a round's relaxations (counting those made this round); the unlabelled "
+        "pool joins the options so that other families can fill the picks. 0: no cap.",
+        allowed=integer(0, 10**4),
+    )
 
 
 @dataclass(frozen=True)

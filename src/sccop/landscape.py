@@ -2,12 +2,13 @@
 
 Crystal vectors from the network -> KernelPCA (rbf) -> KMeans regions. Each region keeps its lowest
 predicted structures, taken in turn from its space groups so one group cannot fill it. Duplicates go
-first by crystal-vector distance (cheap), then by pymatgen's StructureMatcher.
+first by crystal-vector distance (cheap), then by pymatgen's StructureMatcher. A family cap
+(`family_cap`) spreads the picks over Wyckoff assignments.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -97,10 +98,14 @@ def select(
     uncertainty: np.ndarray | None = None,
     config: LandscapeConfig | None = None,
     rng: np.random.Generator | None = None,
+    families: list | None = None,
 ) -> list[int]:
     """`count` diverse low-energy candidates: KMeans into `count` groups, the lowest bound of each.
 
     The bound is E - kappa * sigma (kappa = uncertainty_weight), so uncertain structures get a bonus.
+    With `families` (one key per candidate) and `config.family_cap` > 0, no family gets more than the cap:
+    each group, best group first, gives its lowest member whose family is not full, and what is still
+    missing is filled with the lowest of the rest under the cap (fewer than `count` when families run out).
     """
     from sklearn.cluster import KMeans
 
@@ -111,5 +116,29 @@ def select(
     scaled = _centre(np.asarray(vectors, dtype=float))
     k = min(count, len(energies))
     labels = KMeans(n_clusters=k, n_init=10, random_state=int(rng.integers(2**31))).fit_predict(scaled)
-    picks = [int(np.flatnonzero(labels == c)[np.argmin(score[labels == c])]) for c in range(k)]
+    if families is None or config.family_cap <= 0:
+        picks = [int(np.flatnonzero(labels == c)[np.argmin(score[labels == c])]) for c in range(k)]
+        return sorted(picks, key=lambda i: score[i])
+    return capped_picks(score, labels, families, k, config.family_cap)
+
+
+def capped_picks(score: np.ndarray, labels: np.ndarray, families: list, count: int, cap: int) -> list[int]:
+    """Up to `count` indices, at most `cap` per family: per KMeans group
+    (`labels`), best group first, its lowest member in a family under the cap; then the lowest of the rest.
+    Lowest score first."""
+    used: Counter = Counter()
+    order = list(np.argsort(score, kind="stable"))
+    picks: list[int] = []
+    for c in sorted(set(labels.tolist()), key=lambda c: score[labels == c].min()):
+        for i in order:
+            if labels[i] == c and used[families[i]] < cap:
+                picks.append(int(i))
+                used[families[i]] += 1
+                break
+    for i in order:
+        if len(picks) >= count:
+            break
+        if int(i) not in picks and used[families[i]] < cap:
+            picks.append(int(i))
+            used[families[i]] += 1
     return sorted(picks, key=lambda i: score[i])

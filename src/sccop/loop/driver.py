@@ -303,7 +303,7 @@ class Walk:
         wanted = count * self.config.search.screen
         if limit is not None:  # screens leave the calls for the relaxations that follow them
             wanted = min(wanted, max(count, limit - self.budget.calls - count))
-        picks = relax_picks(self.state, wanted)
+        picks = relax_picks(self.state, wanted, self.config.landscape.family_cap)
         starts, screened_picks = None, []
         if len(picks) > count > 0:
             screening = self.screen_phase(round_, picks, count, timed=key is not None)

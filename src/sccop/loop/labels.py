@@ -9,6 +9,8 @@ the lowest of those are relaxed in full from where their screen stopped.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from sccop.calls.ledger import CallItem
@@ -40,25 +42,31 @@ def label_calls(state: SearchState, config: RunConfig, uids: list[str], round_: 
     return items
 
 
-def relax_picks(state: SearchState, count: int) -> list[str]:
+def relax_picks(state: SearchState, count: int, family_cap: int = 0) -> list[str]:
     """The `count` lowest labels not relaxed yet, none a copy (StructureMatcher) of another pick or of a
-    label relaxed earlier in this round."""
+    label relaxed earlier in this round; with `family_cap` > 0, at most that many of one family (group and
+    Wyckoff assignment) in the round, those relaxed earlier in it counted."""
     if count <= 0:
         return []
     match = matcher()
     chosen: list[str] = []
-    taken = [to_structure(state.structures[state.label_source[u]].to_atoms())
-             for u in sorted(state.round_relaxed) if u in state.label_source]
+    round_sources = [state.structures[state.label_source[u]] for u in sorted(state.round_relaxed) if u in state.label_source]
+    taken = [to_structure(s.to_atoms()) for s in round_sources]
+    families = Counter(s.family() for s in round_sources)
     for uid in state.labelled_order():
         if len(chosen) == count:
             break
         if uid in state.relaxed_parents:
             continue
-        structure = to_structure(state.structures[state.label_source[uid]].to_atoms())
+        source = state.structures[state.label_source[uid]]
+        if family_cap and families[source.family()] >= family_cap:
+            continue
+        structure = to_structure(source.to_atoms())
         if any(match.fit(structure, other) for other in taken):
             continue
         chosen.append(uid)
         taken.append(structure)
+        families[source.family()] += 1
     return chosen
 
 

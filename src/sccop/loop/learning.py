@@ -91,6 +91,8 @@ def learn(state: SearchState, config: RunConfig, rng, round_: int, iteration: in
     # Candidates: annealing results and unlabelled region representatives.
     candidates = list(out.annealed)
     options = candidates + [pool[i] for i in reps if pool[i] not in labelled and pool[i] not in candidates]
+    if config.landscape.family_cap:  # other families can fill what a full one leaves
+        options += [u for u in pool if u not in set(options)]
     options = [u for u in options if u not in labelled]
     if not options:
         return out
@@ -107,7 +109,7 @@ def learn(state: SearchState, config: RunConfig, rng, round_: int, iteration: in
     keep.sort()
     options, e, sd, vectors = [options[i] for i in keep], e[keep], sd[keep], vectors[keep]
     picks = select(e, vectors, min(cfg.per_iteration, len(options)), uncertainty=sd,
-                   config=config.landscape, rng=rng("select"))
+                   config=config.landscape, rng=rng("select"), families=[structures[u].family() for u in options])
     out.picks = [options[i] for i in picks]
     return out
 

@@ -45,6 +45,11 @@ class SymmetricStructure:
     def wyckoff_labels(self) -> list[str]:
         return [self.wyckoff_label(i) for i in range(len(self.orbits))]
 
+    def family(self) -> tuple:
+        """(space group, sorted (element, Wyckoff letter) pairs): the Wyckoff assignment this structure is one
+        arrangement of (a lower bound on sameness: an origin shift can rename letters)."""
+        return (self.spacegroup, tuple(sorted((o.element, self.wyckoff_label(i)) for i, o in enumerate(self.orbits))))
+
     def multiplicities(self) -> np.ndarray:
         return np.array([self.grid.site_multiplicity[o.site] for o in self.orbits])
 
