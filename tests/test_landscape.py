@@ -51,6 +51,33 @@ def test_selection_is_diverse_and_low_in_energy():
     assert worst in bonus
 
 
+def test_family_cap_spreads_the_picks_over_families():
+    rng = np.random.default_rng(1)
+    vectors, truth = blobs(rng)
+    energies = rng.normal(0, 1, size=len(vectors))
+    # Family "low" holds the two lowest structures of every region: uncapped, it takes every pick.
+    families = ["other%d" % i for i in range(len(energies))]
+    for region in range(4):
+        members = np.flatnonzero(truth == region)
+        for i in members[np.argsort(energies[members])][:2]:
+            families[i] = "low"
+    free = select(energies, vectors, 4, rng=np.random.default_rng(1), families=families)
+    assert [families[i] for i in free] == ["low"] * 4
+    config = LandscapeConfig(family_cap=1)
+    capped = select(energies, vectors, 4, config=config, rng=np.random.default_rng(1), families=families)
+    assert len(capped) == 4 and [families[i] for i in capped].count("low") == 1
+    assert sorted(truth[capped].tolist()) == [0, 1, 2, 3]  # still one per region
+    assert capped[0] == int(np.argmin(energies))  # the lowest of all is kept
+    # Each region's pick is its lowest outside the full family.
+    for p in capped:
+        region = np.flatnonzero(truth == truth[p])
+        allowed = [i for i in region if families[i] != "low" or i == capped[0]]
+        assert energies[p] == min(energies[i] for i in allowed)
+    # Too few families: fewer picks, never more than the cap of one.
+    two = ["a" if i % 2 else "b" for i in range(len(energies))]
+    assert sorted(two[i] for i in select(energies, vectors, 4, config=config, rng=np.random.default_rng(1), families=two)) == ["a", "b"]
+
+
 def test_deduplicate_by_vector_then_structure_matcher():
     a = bulk("NaCl", "rocksalt", a=5.6)
     shifted = a.copy()

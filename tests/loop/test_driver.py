@@ -527,3 +527,22 @@ def test_relaxation_paths_teach_the_network_from_the_next_training_on_and_a_resu
 def test_path_structures_are_refused_with_relaxation_labels():
     with pytest.raises(SccopInputError, match="learn_frames = 2 needs label_with = 'single_point'"):
         SearchConfig(learn_frames=2, label_with="relaxation")
+
+
+def test_family_cap_gives_each_learning_iteration_one_label_per_family(tmp_path, small_config):
+    from sccop.calls.rows import from_symmetric_data
+    from sccop.config import AnnealConfig, LandscapeConfig
+
+    out = tmp_path / "run"
+    # Two starts of ten chains each: without the cap the second iteration labels one family twice (seed 1).
+    config = replace(small_config(rounds=1, iterations=2, per_iteration=6, starts=2, label_with="relaxation"),
+                     landscape=LandscapeConfig(family_cap=1), anneal=AnnealConfig(steps=10, restarts=10))
+    Search(config, out, progress=False).run()
+    db = connect(out / "sccop.db")
+    by_iteration = {}
+    for r in db.select(stage="relax"):
+        parent = next(db.select(uid=r.parent))
+        family = from_symmetric_data(parent.data["symmetric"]).family()
+        by_iteration.setdefault(r.iteration, []).append(family)
+    learned = [by_iteration[i] for i in (1, 2)]
+    assert all(len(f) == 6 and len(set(f)) == 6 for f in learned)  # six picks, six families each

@@ -68,6 +68,29 @@ def test_relax_picks_take_the_lowest_new_labels_one_per_structure(small_config):
     assert relax_picks(state, 0) == []
 
 
+def test_relax_picks_under_a_family_cap(small_config):
+    config = small_config()
+    structures = sampled(config, 60)
+    state, uids = SearchState(), list(structures)
+    state.add_structures(structures, pool=True)
+    state.add_labels([(f"label:{u}", u, -1.0 + 0.01 * k) for k, u in enumerate(uids)])
+    family = {u: state.structures[u].family() for u in uids}
+    counts = {f: list(family.values()).count(f) for f in set(family.values())}
+    assert max(counts.values()) > 1  # the test needs a family drawn twice
+    picks = relax_picks(state, 60, family_cap=1)
+    sources = [state.label_source[p] for p in picks]
+    assert len({family[u] for u in sources}) == len(picks)  # one per family
+    free = relax_picks(state, 60)
+    assert len({family[state.label_source[p]] for p in free}) < len(free)  # uncapped, families repeat
+    assert picks[0] == free[0] and len(picks) < len(free)
+    assert picks == [p for p in state.labelled_order() if p in picks]  # lowest first
+    # Relaxations earlier in the round count: the family of the first pick is full now.
+    state.round_relaxed.add(picks[0])
+    state.relaxed_parents.add(picks[0])
+    assert all(family[state.label_source[p]] != family[sources[0]] for p in relax_picks(state, 60, family_cap=1))
+    assert len(relax_picks(state, 60, family_cap=2)) > len(relax_picks(state, 60, family_cap=1))
+
+
 def test_seed_parents_skip_copies_only_with_relaxation_labels(small_config):
     fcc, bcc = bulk("Cu", "fcc", a=3.61), bulk("Cu", "bcc", a=2.87)
     state = SearchState()
