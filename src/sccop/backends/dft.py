@@ -162,15 +162,15 @@ def gpaw_setup(element: str, directories: list[Path]) -> Path:
 def gpaw(config, atoms):
     """GPAW in plane-wave mode, PBE, with the same cut-off (ecutwfc, Ry), k-point spacing and
     Marzari-Vanderbilt smearing as the Quantum ESPRESSO backend; the setups of every element are checked
-    first."""
-    directories = gpaw_setup_dirs(config)
-    for element in sorted(set(atoms.get_chemical_symbols())):
-        gpaw_setup(element, directories)
+    first (after the package: without it, missing setups are not the problem to name)."""
     try:
         from gpaw import GPAW, PW, setup_paths
     except ImportError:
         raise BackendUnavailable("gpaw is not installed (pip install gpaw against Debian's libxc-dev and "
                                  "libopenblas-dev; setups from gpaw-data)") from None
+    directories = gpaw_setup_dirs(config)
+    for element in sorted(set(atoms.get_chemical_symbols())):
+        gpaw_setup(element, directories)
     for d in reversed(directories):
         if d not in map(Path, setup_paths):
             setup_paths.insert(0, str(d))

@@ -92,7 +92,8 @@ def learn(state: SearchState, config: RunConfig, rng, round_: int, iteration: in
     candidates = list(out.annealed)
     options = candidates + [pool[i] for i in reps if pool[i] not in labelled and pool[i] not in candidates]
     if config.landscape.family_cap:  # other families can fill what a full one leaves
-        options += [u for u in pool if u not in set(options)]
+        offered = set(options)
+        options += [u for u in pool if u not in offered]
     options = [u for u in options if u not in labelled]
     if not options:
         return out
