@@ -109,8 +109,9 @@ def learn(state: SearchState, config: RunConfig, rng, round_: int, iteration: in
         return out
     keep.sort()
     options, e, sd, vectors = [options[i] for i in keep], e[keep], sd[keep], vectors[keep]
+    families = [structures[u].family() for u in options] if config.landscape.family_cap else None
     picks = select(e, vectors, min(cfg.per_iteration, len(options)), uncertainty=sd,
-                   config=config.landscape, rng=rng("select"), families=[structures[u].family() for u in options])
+                   config=config.landscape, rng=rng("select"), families=families)
     out.picks = [options[i] for i in picks]
     return out
 
