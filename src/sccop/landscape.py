@@ -123,22 +123,23 @@ def select(
 
 
 def capped_picks(score: np.ndarray, labels: np.ndarray, families: list, count: int, cap: int) -> list[int]:
-    """Up to `count` indices, at most `cap` per family: per KMeans group
-    (`labels`), best group first, its lowest member in a family under the cap; then the lowest of the rest.
-    Lowest score first."""
+    """Up to `count` indices, at most `cap` per family: per KMeans group (`labels`), best group first, its
+    lowest member in a family under the cap; then the lowest of the rest. Lowest score first."""
     used: Counter = Counter()
-    order = list(np.argsort(score, kind="stable"))
     picks: list[int] = []
+
+    def take(i: int) -> bool:
+        if i in picks or used[families[i]] >= cap:
+            return False
+        picks.append(i)
+        used[families[i]] += 1
+        return True
+
+    order = [int(i) for i in np.argsort(score, kind="stable")]
     for c in sorted(set(labels.tolist()), key=lambda c: score[labels == c].min()):
-        for i in order:
-            if labels[i] == c and used[families[i]] < cap:
-                picks.append(int(i))
-                used[families[i]] += 1
-                break
+        next((i for i in order if labels[i] == c and take(i)), None)
     for i in order:
         if len(picks) >= count:
             break
-        if int(i) not in picks and used[families[i]] < cap:
-            picks.append(int(i))
-            used[families[i]] += 1
+        take(i)
     return sorted(picks, key=lambda i: score[i])

@@ -52,21 +52,22 @@ def relax_picks(state: SearchState, count: int, family_cap: int = 0) -> list[str
     chosen: list[str] = []
     round_sources = [state.structures[state.label_source[u]] for u in sorted(state.round_relaxed) if u in state.label_source]
     taken = [to_structure(s.to_atoms()) for s in round_sources]
-    families = Counter(s.family() for s in round_sources)
+    families = Counter(s.family() for s in round_sources) if family_cap else Counter()
     for uid in state.labelled_order():
         if len(chosen) == count:
             break
         if uid in state.relaxed_parents:
             continue
         source = state.structures[state.label_source[uid]]
-        if family_cap and families[source.family()] >= family_cap:
+        family = source.family() if family_cap else None
+        if family_cap and families[family] >= family_cap:
             continue
         structure = to_structure(source.to_atoms())
         if any(match.fit(structure, other) for other in taken):
             continue
         chosen.append(uid)
         taken.append(structure)
-        families[source.family()] += 1
+        families[family] += 1
     return chosen
 
 
