@@ -464,7 +464,11 @@ def relax_many(
         if state["used"] > backend.timeout_s:
             finish(i, failed(atoms, f"timeout after {backend.timeout_s:g} s", energy=value["energy"]))
             return
-        opt.step()
+        try:
+            opt.step()
+        except (np.linalg.LinAlgError, FloatingPointError) as exc:  # e.g. BFGS's Hessian after a step that left the forces unchanged
+            finish(i, failed(atoms, f"optimizer step failed: {type(exc).__name__}: {exc}", energy=value["energy"]))
+            return
         state["steps"] += 1
         problem = structure_problem(atoms, config, state["v0"])
         if problem:
