@@ -212,18 +212,20 @@ def test_rattle_lets_a_symmetric_saddle_relax_away_and_is_reproducible():
         relax(simple_cubic, lj, RelaxConfig(rattle=-0.1))
 
 
-def test_optimizer_steps_run_on_one_blas_thread_and_the_backend_keeps_its_threads(monkeypatch):
+@pytest.mark.parametrize("optimizer", ["bfgs", "fire"])
+def test_optimizer_steps_run_on_one_blas_thread_and_the_backend_keeps_its_threads(monkeypatch, optimizer):
     """[relax] blas_threads limits the optimizer's and filter's own algebra, not the backend's calls, and the
     machine's setting is back once the relaxation ends; 0 leaves it alone."""
     from ase.calculators.emt import EMT as EMTCalculator
-    from ase.optimize import FIRE
+    from ase.optimize import BFGS, FIRE
     from threadpoolctl import ThreadpoolController, threadpool_limits
 
     def blas_threads():
         return {lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers}
 
     seen = {"step": set(), "calculate": set()}
-    step = FIRE.step
+    cls = {"bfgs": BFGS, "fire": FIRE}[optimizer]
+    step = cls.step
 
     def recording_step(self, *args, **kwargs):
         seen["step"] |= blas_threads()
@@ -234,16 +236,16 @@ def test_optimizer_steps_run_on_one_blas_thread_and_the_backend_keeps_its_thread
             seen["calculate"] |= blas_threads()
             super().calculate(*args, **kwargs)
 
-    monkeypatch.setattr(FIRE, "step", recording_step)
+    monkeypatch.setattr(cls, "step", recording_step)
     with threadpool_limits(2, user_api="blas"):
         if blas_threads() != {2}:
             pytest.skip("this machine's BLAS does not take two threads")
-        result = relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01), calculator=RecordingEMT())
+        result = relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01, optimizer=optimizer), calculator=RecordingEMT())
         assert result.ok and result.steps > 0
         assert seen == {"step": {1}, "calculate": {2}}
         assert blas_threads() == {2}
         seen["step"].clear()
-        relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01, blas_threads=0), calculator=RecordingEMT())
+        relax(rattled_copper(), EMT, RelaxConfig(fmax=0.01, blas_threads=0, optimizer=optimizer), calculator=RecordingEMT())
         assert seen["step"] == {2}
 
 
@@ -375,7 +377,40 @@ def test_relaxation_frames_leave_out_energies_above_the_ceiling(monkeypatch):
     ref = element_reference_per_atom([14])
     energies = [ref + 80.0, ref + 60.0, ref + 40.0, ref + 5.0, ref + 1.0, ref]
     monkeypatch.setattr("sccop.backends.make_evaluator", lambda *a, **k: scripted_evaluator(energies))
-    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), RelaxConfig(relax_cell=False), frames=10)
+    # FIRE: the scripted forces never change, which BFGS's Hessian update cannot take (the test below).
+    config = RelaxConfig(relax_cell=False, optimizer="fire")
+    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), config, frames=10)
     assert result.ok and result.steps == 5
     kept = [f["energy"] / 2 - ref for f in result.info["frames"]]
     assert kept == pytest.approx([5.0, 1.0, 0.0])  # +40 and +60 lie above 30; the start is never a frame
+
+
+def test_an_optimizer_step_that_fails_ends_that_relaxation_with_its_reason_and_the_others_go_on(monkeypatch):
+    """BFGS updates its Hessian from the change of the forces; forces that do not change between two steps
+    break the update (numpy cannot diagonalise it). That relaxation is recorded as failed with the reason;
+    the rest of the batch relaxes."""
+    from ase.optimize import BFGS
+
+    from sccop.backends.element_energies import element_reference_per_atom
+
+    ref = element_reference_per_atom([14])
+    monkeypatch.setattr("sccop.backends.make_evaluator",
+                        lambda *a, **k: scripted_evaluator([ref + 0.3, ref + 0.2, ref + 0.1, ref]))
+    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), RelaxConfig(relax_cell=False))
+    assert not result.ok and result.reason.startswith("optimizer step failed: ")
+    assert result.energy == pytest.approx(2 * (ref + 0.2)) and result.steps == 1
+
+    # In a batch, only the structure whose step fails ends there (the first step taken is the first
+    # structure's: the batch steps in order).
+    step, calls = BFGS.step, []
+
+    def failing_step(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(BFGS, "step", failing_step)
+    results = relax_many([rattled_copper(), rattled_copper()], EMT, RelaxConfig(fmax=0.05))
+    assert results[0].reason == "optimizer step failed: LinAlgError: Eigenvalues did not converge" and results[0].steps == 0
+    assert results[1].ok and results[1].steps > 0
