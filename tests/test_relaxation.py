@@ -396,7 +396,8 @@ def test_an_optimizer_step_that_fails_ends_that_relaxation_with_its_reason_and_t
     ref = element_reference_per_atom([14])
     monkeypatch.setattr("sccop.backends.make_evaluator",
                         lambda *a, **k: scripted_evaluator([ref + 0.3, ref + 0.2, ref + 0.1, ref]))
-    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), RelaxConfig(relax_cell=False))
+    bfgs = RelaxConfig(relax_cell=False, optimizer="bfgs")
+    [result] = relax_many([silicon()], BackendConfig(name="chgnet", batch_size=1), bfgs)
     assert not result.ok and result.reason.startswith("optimizer step failed: ")
     assert result.energy == pytest.approx(2 * (ref + 0.2)) and result.steps == 1
 
@@ -411,6 +412,6 @@ def test_an_optimizer_step_that_fails_ends_that_relaxation_with_its_reason_and_t
         return step(self, *args, **kwargs)
 
     monkeypatch.setattr(BFGS, "step", failing_step)
-    results = relax_many([rattled_copper(), rattled_copper()], EMT, RelaxConfig(fmax=0.05))
+    results = relax_many([rattled_copper(), rattled_copper()], EMT, RelaxConfig(fmax=0.05, optimizer="bfgs"))
     assert results[0].reason == "optimizer step failed: LinAlgError: Eigenvalues did not converge" and results[0].steps == 0
     assert results[1].ok and results[1].steps > 0
