@@ -297,7 +297,8 @@ def test_label_kind_cannot_change_in_a_folder(tmp_path, small_config):
     out = tmp_path / "run"
     out.mkdir()
     write_settings(small_config(rounds=1), out)
-    with pytest.raises(SccopInputError, match="other labels.*search.label_with: 'single_point' -> 'relaxation'"):
+    with pytest.raises(SccopInputError, match=r"other labels.*search.label_with: 'single_point' -> 'relaxation'.*"
+                                              r"set \[search\] label_with = 'single_point' to resume it"):
         Search(small_config(rounds=1, label_with="relaxation"), out, progress=False, force=True).run()
 
 

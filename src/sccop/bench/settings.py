@@ -34,7 +34,7 @@ class BenchSettings(Section):
 
     methods: tuple[str, ...] = setting(METHODS, "Methods run on every row: sccop, random or both.",
                                   allowed=Allowed("strs", choices=METHODS, nonempty=True))
-    budget_calls: int | None = setting(None, "Backend calls per row and method (default 150).",
+    budget_calls: int | None = setting(None, f"Backend calls per row and method (default {DEFAULT_CALLS}).",
                                   allowed=integer(1, 10**7, optional=True))
     budget_minutes: float | None = setting(None, "Minutes per row and method.", allowed=number(0.0, 10**7, above=True, optional=True))
     workers: int = setting(1, "Row-method pairs run at once on a local Dask cluster.", allowed=integer(1, 256))

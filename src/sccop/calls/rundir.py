@@ -114,8 +114,10 @@ def check_settings(config: RunConfig, out: Path, force: bool) -> None:
     changes = config_changes(stored, to_dict(config))
     kind = [c for c in changes if c.startswith(("search.label_with:", "units.label_with:"))]
     if kind:
+        key, stored_kind = kind[0].split(" -> ")[0].split(": ")
+        section, name = key.split(".")
         raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
-                              "change; use a new --out")
+                              f"change; set [{section}] {name} = {stored_kind} to resume it, or use a new --out")
     if changes and not force:
         raise SccopInputError(
             f"{out} holds a search with different settings ({'; '.join(changes)}); "

@@ -15,6 +15,8 @@ HELP = "benchmark sccop against random search on a CSPBench-format table"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from sccop.bench.settings import DEFAULT_CALLS
+
     p.add_argument("table", help="CSV with material_id (or name), full_formula/primitive_formula (or formula), nsites, spacegroup")
     p.add_argument("--cif-dir", help="folder of reference CIFs named <material_id>.cif or <full_formula>.cif")
     which = p.add_mutually_exclusive_group()
@@ -22,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     which.add_argument("--ids", help="comma-separated ids, e.g. mp-1,mp-2")
     p.add_argument("--methods", default="sccop,random", help="sccop, random or both (default sccop,random)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--budget-calls", type=int, help="backend calls per row and method (default 150)")
+    budget.add_argument("--budget-calls", type=int, help=f"backend calls per row and method (default {DEFAULT_CALLS})")
     budget.add_argument("--budget-minutes", type=float, help="minutes per row and method")
     p.add_argument("--random-evaluations", type=float, metavar="F",
                    help="random search's budget per row: F times the energy-and-force evaluations of the row's "

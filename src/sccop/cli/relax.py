@@ -24,8 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fmax", type=float, default=0.05, help="force convergence in eV/A (default 0.05)")
     p.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
     p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
-    p.add_argument("--optimizer", default="fire", choices=("fire", "bfgs"),
-                   help="ASE optimizer on the cell filter: fire (default) or bfgs")
+    from sccop.config import OPTIMIZERS, RelaxConfig
+
+    default = RelaxConfig().optimizer
+    p.add_argument("--optimizer", default=default, choices=OPTIMIZERS,
+                   help=f"ASE optimizer on the cell filter: {' or '.join(OPTIMIZERS)} (default {default})")
     p.add_argument("--fix-symmetry", action="store_true", help="keep the starting symmetry (ASE FixSymmetry)")
     p.add_argument("--rattle", type=float, default=0.0,
                    help="displace atoms randomly by this many Angstrom (std) before relaxing (default 0)")
