@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sccop.config import RunConfig, config_changes, to_dict
+from sccop.config import RunConfig, config_changes, to_dict, with_new_defaults
 from sccop.errors import SccopInputError
 
 
@@ -112,12 +112,13 @@ def check_settings(config: RunConfig, out: Path, force: bool) -> None:
     except SccopInputError as exc:
         raise SccopInputError(f"{exc}; the run's settings are lost: restore the file, or use a new --out") from None
     changes = config_changes(stored, to_dict(config))
-    kind = [c for c in changes if c.startswith(("search.label_with:", "units.label_with:"))]
-    if kind:
-        key, stored_kind = kind[0].split(" -> ")[0].split(": ")
-        section, name = key.split(".")
-        raise SccopInputError(f"{out} holds a search with other labels ({kind[0]}), which --force cannot "
-                              f"change; set [{section}] {name} = {stored_kind} to resume it, or use a new --out")
+    earlier = with_new_defaults(stored)
+    for section in ("search", "units"):
+        old, new = earlier.get(section, {}).get("label_with"), getattr(config, section).label_with
+        if old is not None and old != new:  # a section the folder's version lacked counts at its default
+            raise SccopInputError(f"{out} holds a search with other labels ({section}.label_with: {old!r} -> {new!r}), "
+                                  f"which --force cannot change; set [{section}] label_with = {old!r} to resume it, "
+                                  "or use a new --out")
     if changes and not force:
         raise SccopInputError(
             f"{out} holds a search with different settings ({'; '.join(changes)}); "
