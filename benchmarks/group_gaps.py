@@ -13,10 +13,10 @@ broke the other way), not a structure the search failed to find. No reference st
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 from ase.db import connect
+from compare_answers import load
 
 from sccop.symmetry.analysis import spacegroup
 
@@ -42,9 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     print("| row | formula | atoms | group | top-1 (refined) | relaxed groups | row's group above the best (meV/atom) |")
     print("|---|---|---|---|---|---|---|")
-    for r in csv.DictReader(open(args.dir / "results.csv")):
-        if r["method"] != args.method:
-            continue
+    for r in load(str(args.dir), args.method).values():
         db = args.dir / "rows" / r["id"] / args.method / "sccop.db"
         if not db.exists():
             continue

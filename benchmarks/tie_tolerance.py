@@ -11,20 +11,18 @@ row's at each window, then per row the top-1 group at each (* where it matches).
 from __future__ import annotations
 
 import argparse
-import csv
 from dataclasses import replace
 from pathlib import Path
 
+from compare_answers import load
+
 from sccop.answer.ranking import ranked
-from sccop.calls.rundir import load_config
-from sccop.calls.store import Store
-from sccop.config import from_dict, with_new_defaults
+from sccop.api import open_run
 
 
 def top_groups(run: Path, tolerances: list[float]) -> list[int | None]:
     """The top-1 space group of one search folder at each energy tolerance."""
-    config = from_dict(with_new_defaults(load_config(run / "config.toml")))
-    store = Store(run / "sccop.db")
+    store, config = open_run(run)
     out = []
     for tol in tolerances:
         found = ranked(store, replace(config, refine=replace(config.refine, energy_tolerance=tol)), top=1)
@@ -40,9 +38,9 @@ def main() -> None:
     tolerances = [float(t) for t in args.tolerances.split(",")]
     for folder in args.dirs:
         lines, counts = [], [0] * len(tolerances)
-        for r in csv.DictReader(open(folder / "results.csv")):
+        for r in load(str(folder)).values():
             run = folder / "rows" / r["id"] / "sccop"
-            if r["method"] != "sccop" or not (run / "sccop.db").exists():
+            if not (run / "sccop.db").exists():
                 continue
             groups = top_groups(run, tolerances)
             hits = [g == int(r["spacegroup"]) for g in groups]

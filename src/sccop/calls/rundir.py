@@ -115,7 +115,7 @@ def check_settings(config: RunConfig, out: Path, force: bool) -> None:
     earlier = with_new_defaults(stored)
     for section in ("search", "units"):
         old, new = earlier.get(section, {}).get("label_with"), getattr(config, section).label_with
-        if old is not None and old != new:  # a section the folder's version lacked counts at its default
+        if old is not None and old != new:  # a section the folder's version lacked is not compared
             raise SccopInputError(f"{out} holds a search with other labels ({section}.label_with: {old!r} -> {new!r}), "
                                   f"which --force cannot change; set [{section}] label_with = {old!r} to resume it, "
                                   "or use a new --out")
