@@ -60,16 +60,11 @@ def relax(structures: Atoms | list[Atoms], backend: str | BackendConfig = "chgne
 
 def open_run(out: str | Path):
     """(Store, RunConfig) of a run folder, for `sccop.ranked(store, config)` and the store's rows."""
-    from sccop.calls.rundir import load_config
+    from sccop.calls.rundir import read_settings
     from sccop.calls.store import open_store
-    from sccop.config import from_dict, with_new_defaults
-    from sccop.errors import SccopInputError
 
-    out = Path(out)
-    if not (out / "config.toml").exists():
-        raise SccopInputError(f"{out} holds no search (no config.toml)")
-    config: RunConfig = from_dict(with_new_defaults(load_config(out / "config.toml")))
-    return open_store(out, config), config
+    config: RunConfig = read_settings(out)
+    return open_store(Path(out), config), config
 
 
 __all__ = ["sample", "relax", "open_run"]

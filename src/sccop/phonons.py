@@ -264,16 +264,12 @@ def phonons_of_run(out, top: int = 3, backend: str | None = None, *, calculator=
     from sccop.answer.outputs import structure_name, summary_lines
     from sccop.answer.ranking import ranked, rerank_backend, rerank_name
     from sccop.backends import backend_label, parse_backend
-    from sccop.calls.rundir import atomic, load_config, refuse_links, write_text
+    from sccop.calls.rundir import atomic, read_settings, write_text
     from sccop.calls.store import open_store
-    from sccop.config import from_dict, with_new_defaults
     from sccop.errors import SccopInputError
 
     out = Path(out)
-    if not (out / "config.toml").exists():
-        raise SccopInputError(f"{out} holds no search (no config.toml)")
-    refuse_links(out)
-    config = from_dict(with_new_defaults(load_config(out / "config.toml")))
+    config = read_settings(out, writing=True)
     config = replace(config, backend=trusted_backend(config.backend, backend_settings))
     store = open_store(out, config)
     candidates = [c for c in ranked(store, config, top) if c.relaxed]

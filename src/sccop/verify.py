@@ -97,19 +97,15 @@ def verify_run(out, backend: str, top: int = 5, relax: bool = False, *, backend_
     from sccop.answer.outputs import reported_atoms, structure_name, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
     from sccop.backends import backend_label, check_backend
-    from sccop.calls.rundir import atomic, load_config, refuse_links, write_text
+    from sccop.calls.rundir import atomic, read_settings, write_text
     from sccop.calls.store import open_store
     from sccop.composition import parse_composition
-    from sccop.config import from_dict, with_new_defaults
     from sccop.errors import SccopInputError
     from sccop.relaxation import describe_error, enthalpy_per_atom, relax as relax_one, single_points
     from sccop.symmetry.analysis import spacegroup_and_symbol
 
     out = Path(out)
-    if not (out / "config.toml").exists():
-        raise SccopInputError(f"{out} holds no search (no config.toml)")
-    refuse_links(out)
-    config = from_dict(with_new_defaults(load_config(out / "config.toml")))
+    config = read_settings(out, writing=True)
     chosen = dft_backend(config.backend, backend, backend_settings)
     store = open_store(out, config)
     candidates = [c for c in ranked(store, config, top) if c.relaxed]

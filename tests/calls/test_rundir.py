@@ -2,7 +2,7 @@
 
 import pytest
 
-from sccop.calls.rundir import Clock, check_settings, exclusive, write_settings
+from sccop.calls.rundir import Clock, check_settings, exclusive, read_settings, write_settings
 from sccop.config import RunConfig, SearchConfig
 from sccop.errors import SccopInputError
 
@@ -30,6 +30,23 @@ def test_settings_are_checked_then_written_once(tmp_path):
     # Budgets, rounds, threads, the training cap and where calls run may change on resume.
     more = RunConfig(composition="NaCl", seed=1, search=SearchConfig(budget_calls=50, rounds=9))
     check_settings(more, tmp_path, force=False)
+
+
+def test_settings_are_read_back_with_fields_added_since_at_their_defaults(tmp_path):
+    with pytest.raises(SccopInputError, match="holds no search"):
+        read_settings(tmp_path)
+    write_settings(RunConfig(composition="NaCl", seed=4, search=SearchConfig(rounds=2)), tmp_path)
+    text = (tmp_path / "config.toml").read_text()
+    (tmp_path / "config.toml").write_text(text.replace("rounds = 2", "rounds = 2\nold = 1").replace("patience =", "# patience ="))
+    with pytest.raises(SccopInputError):  # a field this version does not know
+        read_settings(tmp_path)
+    (tmp_path / "config.toml").write_text(text.replace("patience =", "# patience ="))
+    config = read_settings(tmp_path)
+    assert (config.seed, config.search.rounds, config.search.patience) == (4, 2, SearchConfig().patience)
+    (tmp_path / "elsewhere").symlink_to(tmp_path / "config.toml")
+    assert read_settings(tmp_path).seed == 4  # reading only
+    with pytest.raises(SccopInputError, match="symbolic link"):
+        read_settings(tmp_path, writing=True)
 
 
 def test_the_clock_adds_the_earlier_runs():

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sccop.config import RunConfig, config_changes, to_dict, with_new_defaults
+from sccop.config import RunConfig, config_changes, from_dict, to_dict, with_new_defaults
 from sccop.errors import SccopInputError
 
 
@@ -99,6 +99,17 @@ def load_config(path: str | Path) -> dict:
         raise SccopInputError(f"config file {path} is not a text file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SccopInputError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def read_settings(out: str | Path, writing: bool = False) -> RunConfig:
+    """The settings of the run in folder `out` (its config.toml, fields added since at their defaults).
+    `writing`: the caller writes into `out`, so a folder holding a symbolic link is refused before reading."""
+    out = Path(out)
+    if not (out / "config.toml").exists():
+        raise SccopInputError(f"{out} holds no search (no config.toml)")
+    if writing:
+        refuse_links(out)
+    return from_dict(with_new_defaults(load_config(out / "config.toml")))
 
 
 def check_settings(config: RunConfig, out: Path, force: bool) -> None:
@@ -203,5 +214,5 @@ class Clock:
         return self.seconds() / 60.0
 
 
-__all__ = ["exclusive", "refuse_links", "atomic", "write_text", "load_config", "check_settings", "write_settings",
+__all__ = ["exclusive", "refuse_links", "atomic", "write_text", "load_config", "read_settings", "check_settings", "write_settings",
            "run_log", "program_version", "Clock"]

@@ -210,13 +210,13 @@ def write_report(out: str | Path, top: int = 6) -> Path:
     """Write DIR/report.html and return its path."""
     from sccop.answer.outputs import potentials_of, reported_atoms, summary_lines
     from sccop.answer.ranking import ranked, rerank_name
-    from sccop.calls.rundir import load_config, refuse_links, write_text
+    from sccop.calls.rundir import read_settings, refuse_links, write_text
     from sccop.calls.store import Store, open_store
     from sccop.config import from_dict, with_new_defaults
 
     out = Path(out)
     if (out / "config.toml").exists():  # where the run's store is, and its settings
-        config = from_dict(with_new_defaults(load_config(out / "config.toml")))
+        config = read_settings(out)
     elif (out / "sccop.db").exists():
         config = None
     else:
