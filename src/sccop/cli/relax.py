@@ -17,25 +17,25 @@ log = logging.getLogger("sccop.relax")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from sccop.config import OPTIMIZERS, BackendConfig, RelaxConfig
+
+    relax, backend = RelaxConfig(), BackendConfig()  # the defaults are those of a search's [relax] and [backend]
     p.add_argument("input", help="structure file or ASE database (.cif, POSCAR, .extxyz, .db ...)")
-    p.add_argument("--backend", default="chgnet", help="energy backend (default chgnet)")
+    p.add_argument("--backend", default=backend.name, help=f"energy backend (default {backend.name})")
     p.add_argument("--model", help="model variant, e.g. 7net-l3i5 or 7net-mf-0 for sevennet")
     p.add_argument("--modal", help="fidelity of a multi-fidelity model: PBE or R2SCAN for 7net-mf-0")
-    p.add_argument("--fmax", type=float, default=0.05, help="force convergence in eV/A (default 0.05)")
-    p.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
-    p.add_argument("--pressure", type=float, default=0.0, help="external pressure in GPa (default 0)")
-    from sccop.config import OPTIMIZERS, RelaxConfig
-
-    default = RelaxConfig().optimizer
-    p.add_argument("--optimizer", default=default, choices=OPTIMIZERS,
-                   help=f"ASE optimizer on the cell filter: {' or '.join(OPTIMIZERS)} (default {default})")
+    p.add_argument("--fmax", type=float, default=relax.fmax, help=f"force convergence in eV/A (default {relax.fmax:g})")
+    p.add_argument("--steps", type=int, default=relax.steps, help=f"maximum optimizer steps (default {relax.steps})")
+    p.add_argument("--pressure", type=float, default=relax.pressure, help=f"external pressure in GPa (default {relax.pressure:g})")
+    p.add_argument("--optimizer", default=relax.optimizer, choices=OPTIMIZERS,
+                   help=f"ASE optimizer on the cell filter: {' or '.join(OPTIMIZERS)} (default {relax.optimizer})")
     p.add_argument("--fix-symmetry", action="store_true", help="keep the starting symmetry (ASE FixSymmetry)")
-    p.add_argument("--rattle", type=float, default=0.0,
-                   help="displace atoms randomly by this many Angstrom (std) before relaxing (default 0)")
+    p.add_argument("--rattle", type=float, default=relax.rattle,
+                   help=f"displace atoms randomly by this many Angstrom (std) before relaxing (default {relax.rattle:g})")
     p.add_argument("--positions-only", action="store_true", help="do not relax the cell")
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per structure (default 1800)")
-    p.add_argument("--batch-size", type=int, default=16, help="structures per batched ML call (default 16)")
-    p.add_argument("--device", default="cpu", help="torch device for ML potentials (cpu or cuda)")
+    p.add_argument("--timeout", type=float, default=backend.timeout_s, help=f"seconds allowed per structure (default {backend.timeout_s:g})")
+    p.add_argument("--batch-size", type=int, default=backend.batch_size, help=f"structures per batched ML call (default {backend.batch_size})")
+    p.add_argument("--device", default=backend.device, help=f"torch device for ML potentials (cpu or cuda; default {backend.device})")
     p.add_argument("--pseudo-dir", help="Quantum ESPRESSO pseudopotential folder")
     p.add_argument("--ecutwfc", type=float, help="Quantum ESPRESSO wavefunction cutoff (Ry)")
     p.add_argument("--out", required=True, help="output file (.extxyz, .cif, .db, POSCAR ...)")
